@@ -1,0 +1,62 @@
+"""si_ref: the NumPy reference implementation of stochastic interpolants.
+
+Conventions (t = 0 is the base x0, t = 1 the target x1;
+x_t = alpha(t) x0 + beta(t) x1 + gamma(t) z) are stated in the README and in
+every docstring. Source: Albergo, Boffi & Vanden-Eijnden, arXiv:2209.15571
+and arXiv:2303.08797.
+"""
+
+from .distributions import Gaussian, GaussianMixture
+from .interpolants import (
+    INTERPOLANT_FAMILIES,
+    AntitheticSample,
+    CustomInterpolant,
+    EncoderDecoderInterpolant,
+    Interpolant,
+    InterpolantSample,
+    LinearInterpolant,
+    MirrorInterpolant,
+    OneSidedLinearInterpolant,
+    OneSidedTrigInterpolant,
+    TrigInterpolant,
+    VPTrigInterpolant,
+)
+from .schedules import (
+    BrownianGamma,
+    BSquaredGamma,
+    GammaSchedule,
+    ScaledBrownianGamma,
+    SigmoidGamma,
+    SineSquaredGamma,
+    ZeroGamma,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    # schedules
+    "GammaSchedule",
+    "ZeroGamma",
+    "BrownianGamma",
+    "ScaledBrownianGamma",
+    "BSquaredGamma",
+    "SineSquaredGamma",
+    "SigmoidGamma",
+    # interpolants
+    "Interpolant",
+    "LinearInterpolant",
+    "TrigInterpolant",
+    "VPTrigInterpolant",
+    "EncoderDecoderInterpolant",
+    "OneSidedLinearInterpolant",
+    "OneSidedTrigInterpolant",
+    "MirrorInterpolant",
+    "CustomInterpolant",
+    "InterpolantSample",
+    "AntitheticSample",
+    "INTERPOLANT_FAMILIES",
+    # distributions
+    "Gaussian",
+    "GaussianMixture",
+]

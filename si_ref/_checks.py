@@ -1,0 +1,170 @@
+"""Input validation shared by every public function.
+
+Each checker returns a *new* float64 array (inputs are never modified) or
+raises ``TypeError`` / ``ValueError`` with a message that names the argument,
+states what was expected, what was received, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_times",
+    "as_points",
+    "as_real_scalar",
+    "time_column",
+    "scalar_or_array",
+    "check_rng",
+]
+
+
+def _describe(value) -> str:
+    """Short description of a received value for error messages."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return f"{value!r} (dtype {arr.dtype})"
+    return f"an array of shape {arr.shape} and dtype {arr.dtype}"
+
+
+def as_real_scalar(value, name: str) -> float:
+    """Return ``value`` as a Python float, rejecting bool, complex and non-numbers.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If ``value`` is NaN or infinite.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number; received {value!r} of type "
+            f"{type(value).__name__}. Pass a float such as {name}=1.0."
+        )
+    out = float(value)
+    if not np.isfinite(out):
+        raise ValueError(f"{name} must be finite; received {out!r}. Pass a finite float.")
+    return out
+
+
+def as_times(t, name: str = "t") -> np.ndarray:
+    """Validate times and return them as a new float64 array of the same shape.
+
+    Accepted: Python or NumPy real numbers (integers included, so ``gamma(1)``
+    works) and real arrays of any shape, with every value finite and in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        For complex, boolean, string or object input.
+    ValueError
+        For NaN, infinite or out-of-range values.
+    """
+    arr = np.asarray(t)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be real numbers in [0, 1]; received {_describe(t)}. "
+            f"Pass floats (for complex input, take the real part explicitly)."
+        )
+    out = arr.astype(np.float64, copy=True)
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = out[~finite].ravel()[0]
+        raise ValueError(
+            f"{name} must be finite numbers in [0, 1]; received {bad!r}. "
+            f"Remove NaN/inf times before calling."
+        )
+    outside = (out < 0.0) | (out > 1.0)
+    if outside.any():
+        bad = out[outside].ravel()[0]
+        raise ValueError(
+            f"{name} must lie in the closed interval [0, 1]; received {bad!r}. "
+            f"Rescale or clip your times into [0, 1] (t = 0 is the base, t = 1 the target)."
+        )
+    return out
+
+
+def as_points(x, name: str, *, d: int | None = None) -> np.ndarray:
+    """Validate a batch of points and return a new float64 array of shape (n, d).
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d)
+        Floating-point values (float16/32/64 are converted to float64).
+    name : str
+        Argument name used in error messages.
+    d : int, optional
+        Required dimension.
+
+    Raises
+    ------
+    TypeError
+        For integer, boolean, complex or object arrays.
+    ValueError
+        For a shape other than (n, d), a wrong ``d``, or NaN/inf entries.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind != "f":
+        raise TypeError(
+            f"{name} must be a floating-point array of shape (n, d); received "
+            f"{_describe(x)}. Convert it with np.asarray({name}, dtype=float)."
+        )
+    if arr.ndim != 2:
+        hint = f"{name}[None, :]" if arr.ndim == 1 else f"{name}.reshape(n, d)"
+        raise ValueError(
+            f"{name} must have shape (n, d); received shape {arr.shape}. "
+            f"For a single point use {hint}."
+        )
+    if d is not None and arr.shape[1] != d:
+        raise ValueError(
+            f"{name} must have d = {d} columns; received shape {arr.shape}. "
+            f"Pass points of the same dimension as the other arguments."
+        )
+    out = arr.astype(np.float64, copy=True)
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"{name} must contain only finite values; received NaN or inf "
+            f"(first at row {int(np.argwhere(~np.isfinite(out))[0, 0])}). Remove them before calling."
+        )
+    return out
+
+
+def time_column(t: np.ndarray, n: int, name: str = "t") -> np.ndarray:
+    """Shape validated times for broadcasting against points of shape (n, d).
+
+    A scalar (0-d) time is returned as is; times of shape (n,) are returned
+    with shape (n, 1), so that row i of the points uses time t[i] even when
+    n equals d.
+
+    Raises
+    ------
+    ValueError
+        If ``t`` is neither a scalar nor of shape (n,).
+    """
+    if t.ndim == 0:
+        return t
+    if t.shape != (n,):
+        raise ValueError(
+            f"{name} must be a scalar or have shape (n,) = ({n},) to match the "
+            f"points; received shape {t.shape}. Pass one time per row, e.g. "
+            f"np.full({n}, t0), or a scalar."
+        )
+    return t[:, None]
+
+
+def scalar_or_array(value: np.ndarray):
+    """Return a NumPy float64 scalar for 0-d arrays, the array otherwise."""
+    return value[()] if value.ndim == 0 else value
+
+
+def check_rng(rng) -> np.random.Generator:
+    """Require a ``numpy.random.Generator`` (the only accepted source of randomness)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator; received {type(rng).__name__}. "
+            f"Create one with rng = np.random.default_rng(seed)."
+        )
+    return rng

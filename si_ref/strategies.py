@@ -1,0 +1,353 @@
+r"""Public hypothesis strategies for property-based tests of stochastic-interpolant code.
+
+For other projects' test suites as much as for ours::
+
+    from hypothesis import given
+    from si_ref import strategies as sis
+
+    @given(sis.interpolants(), sis.times(exclude_min=True, exclude_max=True))
+    def test_my_gamma_gamma_dot(interpolant, t):
+        ...
+
+Conventions follow hypothesis's own API: plural names, keyword-only
+``min_*`` / ``max_*`` bounds, arguments validated when the strategy is built
+(a bad call raises ``hypothesis.errors.InvalidArgument`` at once, with the
+offending values in the message), and never a silently empty strategy.
+Dimension arguments ``d`` accept an int or a strategy of ints.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.extra import numpy as hnp
+
+from .distributions import Gaussian, GaussianMixture
+from .interpolants import (
+    INTERPOLANT_FAMILIES,
+    CustomInterpolant,
+    EncoderDecoderInterpolant,
+    LinearInterpolant,
+    MirrorInterpolant,
+    OneSidedLinearInterpolant,
+    OneSidedTrigInterpolant,
+    TrigInterpolant,
+    VPTrigInterpolant,
+)
+from .schedules import (
+    BrownianGamma,
+    BSquaredGamma,
+    ScaledBrownianGamma,
+    SigmoidGamma,
+    SineSquaredGamma,
+    ZeroGamma,
+)
+
+__all__ = [
+    "times",
+    "time_arrays",
+    "generators",
+    "gamma_schedules",
+    "interpolants",
+    "spd_matrices",
+    "points",
+    "gaussians",
+    "gaussian_mixtures",
+    "GAMMA_FAMILIES",
+    "INTERPOLANT_FAMILY_NAMES",
+]
+
+#: Names accepted by ``gamma_schedules(families=...)``.
+GAMMA_FAMILIES = ("zero", "brownian", "scaled-brownian", "bsquared", "sine-squared", "sigmoid")
+#: Names accepted by ``interpolants(families=...)``.
+INTERPOLANT_FAMILY_NAMES = tuple(INTERPOLANT_FAMILIES)
+
+
+# --- argument checks (eager, exact messages) ----------------------------------------------
+
+def _real(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidArgument(f"{name}={value!r} must be a real number")
+    if not math.isfinite(value):
+        raise InvalidArgument(f"{name}={value!r} must be finite")
+    return float(value)
+
+
+def _ordered(low, high, low_name, high_name):
+    if low > high:
+        raise InvalidArgument(f"{low_name}={low!r} is larger than {high_name}={high!r}")
+
+
+def _count(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidArgument(f"{name}={value!r} must be an integer")
+    if value < minimum:
+        raise InvalidArgument(f"{name}={value!r} must be at least {minimum}")
+    return int(value)
+
+
+def _dimension(d):
+    """An int d >= 1 becomes ``st.just(d)``; a strategy is passed through."""
+    if isinstance(d, st.SearchStrategy):
+        return d
+    return st.just(_count(d, "d", 1))
+
+
+def _families(families, known, name):
+    if families is None:
+        return tuple(known)
+    if isinstance(families, str):
+        families = (families,)
+    families = tuple(families)
+    if not families:
+        raise InvalidArgument(f"{name}=() is empty: name at least one of {list(known)}")
+    unknown = [f for f in families if f not in known]
+    if unknown:
+        raise InvalidArgument(f"{name} contains unknown names {unknown}; known: {list(known)}")
+    return families
+
+
+# --- times and randomness -------------------------------------------------------------------
+
+def _time_bounds(min_t, max_t, exclude_min, exclude_max):
+    min_t = _real(min_t, "min_t")
+    max_t = _real(max_t, "max_t")
+    if not 0.0 <= min_t <= 1.0:
+        raise InvalidArgument(f"min_t={min_t!r} must lie in [0, 1]")
+    if not 0.0 <= max_t <= 1.0:
+        raise InvalidArgument(f"max_t={max_t!r} must lie in [0, 1]")
+    _ordered(min_t, max_t, "min_t", "max_t")
+    if min_t == max_t and (exclude_min or exclude_max):
+        raise InvalidArgument(
+            f"min_t={min_t!r} equals max_t={max_t!r} with an excluded end: no time is left"
+        )
+    return st.floats(min_t, max_t, exclude_min=exclude_min, exclude_max=exclude_max)
+
+
+def times(*, min_t=0.0, max_t=1.0, exclude_min=False, exclude_max=False):
+    """Times t in [min_t, max_t] ⊆ [0, 1] (floats; the ends are drawn often).
+
+    ``exclude_min`` / ``exclude_max`` open the interval, e.g. to stay off
+    t = 0 and 1 where Brownian ``gamma_dot`` is infinite.
+    """
+    return _time_bounds(min_t, max_t, exclude_min, exclude_max)
+
+
+def time_arrays(n, *, min_t=0.0, max_t=1.0, exclude_min=False, exclude_max=False):
+    """Float64 arrays of shape (n,) of times in [min_t, max_t]; ``n`` an int or strategy."""
+    elements = _time_bounds(min_t, max_t, exclude_min, exclude_max)
+    shape = n if isinstance(n, st.SearchStrategy) else _count(n, "n", 0)
+    return hnp.arrays(np.float64, shape, elements=elements)
+
+
+def generators():
+    """``numpy.random.Generator`` objects seeded from a drawn integer (reproducible in reports)."""
+    return st.integers(0, 2**32 - 1).map(np.random.default_rng)
+
+
+# --- schedules and interpolants ---------------------------------------------------------------
+
+def gamma_schedules(*, families=None, max_gamma=None, min_scale=0.1, max_scale=4.0,
+                    min_sharpness=1.0, max_sharpness=40.0):
+    """Gamma schedules from the named ``families`` (default: all of ``GAMMA_FAMILIES``).
+
+    Parameters
+    ----------
+    families : str or sequence of str, optional
+        Subset of ``GAMMA_FAMILIES``.
+    max_gamma : float, optional
+        Keep only schedules whose maximum over [0, 1] is strictly below this
+        (``max_gamma=1`` gives the schedules valid for ``VPTrigInterpolant``).
+    min_scale, max_scale : float
+        Range of ``a`` for ``ScaledBrownianGamma(a)``.
+    min_sharpness, max_sharpness : float
+        Range of ``f`` for ``SigmoidGamma(f)`` (within (0, 200]).
+    """
+    families = _families(families, GAMMA_FAMILIES, "families")
+    min_scale, max_scale = _real(min_scale, "min_scale"), _real(max_scale, "max_scale")
+    if min_scale <= 0:
+        raise InvalidArgument(f"min_scale={min_scale!r} must be positive")
+    _ordered(min_scale, max_scale, "min_scale", "max_scale")
+    min_sharp, max_sharp = _real(min_sharpness, "min_sharpness"), _real(max_sharpness, "max_sharpness")
+    if not 0 < min_sharp <= 200 or not 0 < max_sharp <= 200:
+        raise InvalidArgument(
+            f"min_sharpness={min_sharp!r} and max_sharpness={max_sharp!r} must lie in (0, 200]"
+        )
+    _ordered(min_sharp, max_sharp, "min_sharpness", "max_sharpness")
+    if max_gamma is not None:
+        max_gamma = _real(max_gamma, "max_gamma")
+        if max_gamma <= 0 and "zero" not in families:
+            raise InvalidArgument(
+                f"max_gamma={max_gamma!r} leaves no schedule: every family in "
+                f"{list(families)} has a positive maximum"
+            )
+        # Cap the scale so that sqrt(a)/2 < max_gamma.
+        max_scale = min(max_scale, math.nextafter((2 * max_gamma) ** 2, 0.0)) if max_gamma > 0 else 0.0
+
+    def below(peak):
+        return max_gamma is None or peak < max_gamma
+
+    options = []
+    if "zero" in families:
+        options.append(st.just(ZeroGamma()))
+    if "brownian" in families and below(0.5):
+        options.append(st.just(BrownianGamma()))
+    if "scaled-brownian" in families and min_scale <= max_scale:
+        scaled = st.floats(min_scale, max_scale).map(ScaledBrownianGamma)
+        options.append(scaled.filter(lambda g: below(g.max_gamma)))  # guards rounding at the cap
+    if "bsquared" in families and below(0.25):
+        options.append(st.just(BSquaredGamma()))
+    if "sine-squared" in families and below(1.0):
+        options.append(st.just(SineSquaredGamma()))
+    # The peak γ(1/2) of SigmoidGamma(f) increases with f towards σ(1) − σ(−1) ≈ 0.462.
+    if "sigmoid" in families and below(SigmoidGamma(min_sharp).max_gamma):
+        sigmoids = st.floats(min_sharp, max_sharp).map(SigmoidGamma)
+        if not below(SigmoidGamma(max_sharp).max_gamma):
+            sigmoids = sigmoids.filter(lambda g: below(g.max_gamma))
+        options.append(sigmoids)
+    if not options:
+        raise InvalidArgument(
+            f"no schedule in families={list(families)} has maximum below max_gamma={max_gamma!r}"
+        )
+    return st.one_of(options)
+
+
+def _custom_interpolants():
+    """Custom closed forms α = (1 − t)^p, β = t^q with p, q in [1, 3], plus any gamma schedule."""
+    def build(p, q, gamma, one_sided):
+        return CustomInterpolant(
+            alpha_fn=lambda t: (1.0 - t) ** p,
+            alpha_dot_fn=lambda t: -p * (1.0 - t) ** (p - 1.0),
+            beta_fn=lambda t: t**q,
+            beta_dot_fn=lambda t: q * t ** (q - 1.0),
+            gamma_schedule=ZeroGamma() if one_sided else gamma,
+            one_sided=one_sided,
+        )
+
+    exponents = st.floats(1.0, 3.0)
+    return st.builds(build, exponents, exponents, gamma_schedules(), st.booleans())
+
+
+def interpolants(*, families=None):
+    """Interpolants of the named ``families`` (default: every family in ``INTERPOLANT_FAMILY_NAMES``).
+
+    Each family is built with a gamma schedule it accepts: any schedule for
+    linear and trig; maximum below 1 for ``vp-trig``; positive at t = 1/2 for
+    ``encoder-decoder`` and ``mirror``; none for the one-sided families;
+    ``custom`` draws :math:`\\alpha = (1 - t)^p`, :math:`\\beta = t^q`.
+    """
+    families = _families(families, INTERPOLANT_FAMILY_NAMES, "families")
+    positive = gamma_schedules(families=GAMMA_FAMILIES[1:])
+    builders = {
+        "linear": st.builds(LinearInterpolant, gamma_schedules()),
+        "trig": st.builds(TrigInterpolant, gamma_schedules()),
+        "vp-trig": st.builds(VPTrigInterpolant, gamma_schedules(max_gamma=1.0)),
+        "encoder-decoder": st.builds(EncoderDecoderInterpolant, positive),
+        "one-sided-linear": st.just(OneSidedLinearInterpolant()),
+        "one-sided-trig": st.just(OneSidedTrigInterpolant()),
+        "mirror": st.builds(MirrorInterpolant, positive),
+        "custom": _custom_interpolants(),
+    }
+    return st.one_of([builders[name] for name in families])
+
+
+# --- matrices, points and distributions -------------------------------------------------------
+
+def _eigen_bounds(min_eigenvalue, max_eigenvalue):
+    low = _real(min_eigenvalue, "min_eigenvalue")
+    high = _real(max_eigenvalue, "max_eigenvalue")
+    if low <= 0:
+        raise InvalidArgument(f"min_eigenvalue={low!r} must be positive")
+    _ordered(low, high, "min_eigenvalue", "max_eigenvalue")
+    return low, high
+
+
+def _spd_of_dim(d, low, high):
+    """Q diag(λ) Qᵀ with λ in [low, high] and Q orthogonal (QR of a drawn matrix)."""
+    def build(eigenvalues, raw):
+        q, r = np.linalg.qr(raw + 2.0 * np.eye(d))   # the shift keeps r well away from singular
+        q = q * np.sign(np.diag(r))
+        s = (q * eigenvalues) @ q.T
+        return 0.5 * (s + s.T)
+
+    return st.builds(
+        build,
+        hnp.arrays(np.float64, d, elements=st.floats(low, high)),
+        hnp.arrays(np.float64, (d, d), elements=st.floats(-1.0, 1.0)),
+    )
+
+
+def spd_matrices(d, *, min_eigenvalue=0.1, max_eigenvalue=10.0):
+    """Symmetric positive-definite (d, d) float64 matrices with eigenvalues in [min, max].
+
+    The eigenvalues hold to rounding (relative 1e-14): the matrix is
+    :math:`Q \\operatorname{diag}(\\lambda) Q^\\top` with :math:`Q` orthogonal.
+    """
+    low, high = _eigen_bounds(min_eigenvalue, max_eigenvalue)
+    return _dimension(d).flatmap(lambda dim: _spd_of_dim(dim, low, high))
+
+
+def points(d, *, min_n=1, max_n=8, max_abs=10.0):
+    """Float64 arrays of shape (n, d), n in [min_n, max_n], entries in [−max_abs, max_abs]."""
+    min_n, max_n = _count(min_n, "min_n", 0), _count(max_n, "max_n", 0)
+    _ordered(min_n, max_n, "min_n", "max_n")
+    max_abs = _real(max_abs, "max_abs")
+    if max_abs < 0:
+        raise InvalidArgument(f"max_abs={max_abs!r} must be non-negative")
+    elements = st.floats(-max_abs, max_abs)
+    return st.tuples(st.integers(min_n, max_n), _dimension(d)).flatmap(
+        lambda shape: hnp.arrays(np.float64, shape, elements=elements)
+    )
+
+
+def _mean_bound(max_abs_mean):
+    bound = _real(max_abs_mean, "max_abs_mean")
+    if bound < 0:
+        raise InvalidArgument(f"max_abs_mean={bound!r} must be non-negative")
+    return bound
+
+
+def gaussians(d, *, max_abs_mean=3.0, min_eigenvalue=0.1, max_eigenvalue=10.0):
+    """``Gaussian(mean, cov)`` in dimension d with mean entries in [−max_abs_mean, max_abs_mean]."""
+    bound = _mean_bound(max_abs_mean)
+    low, high = _eigen_bounds(min_eigenvalue, max_eigenvalue)
+    return _dimension(d).flatmap(
+        lambda dim: st.builds(
+            Gaussian,
+            hnp.arrays(np.float64, dim, elements=st.floats(-bound, bound)),
+            _spd_of_dim(dim, low, high),
+        )
+    )
+
+
+def gaussian_mixtures(d, *, min_components=1, max_components=4, max_abs_mean=3.0,
+                      min_eigenvalue=0.1, max_eigenvalue=10.0, min_weight_ratio=0.1):
+    """``GaussianMixture`` in dimension d with k components, min_components <= k <= max_components.
+
+    Unnormalised weights are drawn in [min_weight_ratio, 1] and normalised, so
+    no component is negligible.
+    """
+    kmin = _count(min_components, "min_components", 1)
+    kmax = _count(max_components, "max_components", 1)
+    _ordered(kmin, kmax, "min_components", "max_components")
+    bound = _mean_bound(max_abs_mean)
+    low, high = _eigen_bounds(min_eigenvalue, max_eigenvalue)
+    ratio = _real(min_weight_ratio, "min_weight_ratio")
+    if not 0 < ratio <= 1:
+        raise InvalidArgument(f"min_weight_ratio={ratio!r} must lie in (0, 1]")
+
+    def of_shape(dim, k):
+        def build(raw_weights, means, covs):
+            return GaussianMixture(raw_weights / raw_weights.sum(), means, np.stack(covs))
+
+        return st.builds(
+            build,
+            hnp.arrays(np.float64, k, elements=st.floats(ratio, 1.0)),
+            hnp.arrays(np.float64, (k, dim), elements=st.floats(-bound, bound)),
+            st.lists(_spd_of_dim(dim, low, high), min_size=k, max_size=k),
+        )
+
+    return st.tuples(_dimension(d), st.integers(kmin, kmax)).flatmap(lambda dk: of_shape(*dk))

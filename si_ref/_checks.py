@@ -72,14 +72,14 @@ def as_times(t, name: str = "t") -> np.ndarray:
     out = arr.astype(np.float64, copy=True)
     finite = np.isfinite(out)
     if not finite.all():
-        bad = out[~finite].ravel()[0]
+        bad = float(out[~finite].ravel()[0])
         raise ValueError(
             f"{name} must be finite numbers in [0, 1]; received {bad!r}. "
             f"Remove NaN/inf times before calling."
         )
     outside = (out < 0.0) | (out > 1.0)
     if outside.any():
-        bad = out[outside].ravel()[0]
+        bad = float(out[outside].ravel()[0])
         raise ValueError(
             f"{name} must lie in the closed interval [0, 1]; received {bad!r}. "
             f"Rescale or clip your times into [0, 1] (t = 0 is the base, t = 1 the target)."

@@ -49,9 +49,12 @@ __all__ = [
     "InterpolantSample",
     "AntitheticSample",
     "INTERPOLANT_FAMILIES",
+    "VP_MAX_GAMMA",
 ]
 
 HALF_PI = 0.5 * math.pi
+#: Largest peak of gamma accepted by VPTrigInterpolant (r = √(1 − γ²) keeps >= 10 digits).
+VP_MAX_GAMMA = 1.0 - 1e-6
 
 
 class InterpolantSample(NamedTuple):
@@ -350,7 +353,9 @@ class VPTrigInterpolant(Interpolant):
     The derivatives go through the closed-form :math:`\gamma\dot\gamma`, so they
     stay finite at the endpoints even for the Brownian schedule (whose
     :math:`\dot\gamma` is infinite there). Requires :math:`\gamma < 1` on
-    [0, 1] (checked when built). Source: arXiv:2303.08797v3, Sec. 4.2,
+    [0, 1]; more precisely :math:`\max\gamma \le 1 - 10^{-6}` (``VP_MAX_GAMMA``, checked
+    when built), since the relative rounding error of :math:`r` at the peak is
+    about :math:`10^{-16} / (1 - \max\gamma)`. Source: arXiv:2303.08797v3, Sec. 4.2,
     eqs. (4.8) and (4.10) (the paper's "trig" interpolant).
     """
 
@@ -358,16 +363,18 @@ class VPTrigInterpolant(Interpolant):
 
     def __post_init__(self):
         self._check_gamma_schedule()
-        if not self.gamma_schedule.max_gamma < 1.0:
+        if not self.gamma_schedule.max_gamma <= VP_MAX_GAMMA:
             raise ValueError(
-                f"VPTrigInterpolant needs gamma(t) < 1 on [0, 1] so that "
-                f"alpha^2 + beta^2 = 1 - gamma^2 > 0; received {self.gamma_schedule!r} "
-                f"with max gamma = {self.gamma_schedule.max_gamma!r}. Use a schedule "
-                f"with a smaller maximum, e.g. BrownianGamma() (max 0.5)."
+                f"VPTrigInterpolant needs gamma(t) <= 1 - 1e-6 on [0, 1] so that "
+                f"alpha^2 + beta^2 = 1 - gamma^2 is positive with at least 10 correct "
+                f"digits; received {self.gamma_schedule!r} with max gamma = "
+                f"{self.gamma_schedule.max_gamma!r}. Use a schedule with a smaller "
+                f"maximum, e.g. BrownianGamma() (max 0.5)."
             )
 
     def _r(self, t):
-        return np.sqrt(1.0 - self.gamma_schedule._gamma(t) ** 2)
+        gamma = self.gamma_schedule._gamma(t)
+        return np.sqrt((1.0 - gamma) * (1.0 + gamma))          # r = √(1 − γ²), no cancellation in γ²
 
     def _r_dot(self, t):
         return -self.gamma_schedule._gamma_gamma_dot(t) / self._r(t)
@@ -409,7 +416,7 @@ class EncoderDecoderInterpolant(Interpolant):
             raise ValueError(
                 f"EncoderDecoderInterpolant needs gamma(1/2) > 0, since x_t = gamma(t) z "
                 f"at t = 1/2; received {self.gamma_schedule!r} with gamma(1/2) = "
-                f"{self.gamma_schedule.gamma(0.5)!r}. Use e.g. SineSquaredGamma()."
+                f"{float(self.gamma_schedule.gamma(0.5))!r}. Use e.g. SineSquaredGamma()."
             )
 
     def _alpha(self, t):
@@ -550,7 +557,7 @@ class CustomInterpolant(Interpolant):
             if not np.all(np.abs(got - expected) <= _BOUNDARY_TOLERANCE):
                 raise ValueError(
                     f"{name} must satisfy {name[:-3]}(0) = {expected[0]:g} and "
-                    f"{name[:-3]}(1) = {expected[1]:g}; received {got[0]!r} and {got[1]!r}. "
+                    f"{name[:-3]}(1) = {expected[1]:g}; received {float(got[0])!r} and {float(got[1])!r}. "
                     f"An interpolant must equal x0 at t = 0 and x1 at t = 1."
                 )
         for value, derivative in (("alpha_fn", "alpha_dot_fn"), ("beta_fn", "beta_dot_fn")):
@@ -561,8 +568,8 @@ class CustomInterpolant(Interpolant):
                 i = int(np.argmax(bad))
                 raise ValueError(
                     f"{derivative} disagrees with the derivative of {value} at "
-                    f"t = {_PROBE_TIMES[i]}: {derivative} gives {claimed[i]!r}, a finite "
-                    f"difference of {value} gives {numeric[i]!r}. {derivative} must be "
+                    f"t = {_PROBE_TIMES[i]}: {derivative} gives {float(claimed[i])!r}, a finite "
+                    f"difference of {value} gives {float(numeric[i])!r}. {derivative} must be "
                     f"d/dt of {value}; check its formula."
                 )
 
@@ -586,7 +593,7 @@ class CustomInterpolant(Interpolant):
                 f"received shape {raw.shape}. Write it elementwise with NumPy functions."
             ) from None
         if np.isnan(out).any():
-            raise ValueError(f"{name} returned NaN at t = {t[np.isnan(out)].ravel()[0]!r}.")
+            raise ValueError(f"{name} returned NaN at t = {float(t[np.isnan(out)].ravel()[0])!r}.")
         return out
 
     def _alpha(self, t):

@@ -28,6 +28,7 @@ from hypothesis.extra import numpy as hnp
 from .distributions import Gaussian, GaussianMixture
 from .interpolants import (
     INTERPOLANT_FAMILIES,
+    VP_MAX_GAMMA,
     CustomInterpolant,
     EncoderDecoderInterpolant,
     LinearInterpolant,
@@ -160,7 +161,8 @@ def gamma_schedules(*, families=None, max_gamma=None, min_scale=0.1, max_scale=4
         Subset of ``GAMMA_FAMILIES``.
     max_gamma : float, optional
         Keep only schedules whose maximum over [0, 1] is strictly below this
-        (``max_gamma=1`` gives the schedules valid for ``VPTrigInterpolant``).
+        (``max_gamma=si_ref.interpolants.VP_MAX_GAMMA`` gives schedules valid for
+        ``VPTrigInterpolant``).
     min_scale, max_scale : float
         Range of ``a`` for ``ScaledBrownianGamma(a)``.
     min_sharpness, max_sharpness : float
@@ -235,7 +237,7 @@ def interpolants(*, families=None):
     """Interpolants of the named ``families`` (default: every family in ``INTERPOLANT_FAMILY_NAMES``).
 
     Each family is built with a gamma schedule it accepts: any schedule for
-    linear and trig; maximum below 1 for ``vp-trig``; positive at t = 1/2 for
+    linear and trig; maximum below ``VP_MAX_GAMMA`` for ``vp-trig``; positive at t = 1/2 for
     ``encoder-decoder`` and ``mirror``; none for the one-sided families;
     ``custom`` draws :math:`\\alpha = (1 - t)^p`, :math:`\\beta = t^q`.
     """
@@ -244,7 +246,7 @@ def interpolants(*, families=None):
     builders = {
         "linear": st.builds(LinearInterpolant, gamma_schedules()),
         "trig": st.builds(TrigInterpolant, gamma_schedules()),
-        "vp-trig": st.builds(VPTrigInterpolant, gamma_schedules(max_gamma=1.0)),
+        "vp-trig": st.builds(VPTrigInterpolant, gamma_schedules(max_gamma=VP_MAX_GAMMA)),
         "encoder-decoder": st.builds(EncoderDecoderInterpolant, positive),
         "one-sided-linear": st.just(OneSidedLinearInterpolant()),
         "one-sided-trig": st.just(OneSidedTrigInterpolant()),

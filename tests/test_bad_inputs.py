@@ -1,0 +1,120 @@
+"""One table of bad inputs: each raises ValueError or TypeError naming the argument,
+what was expected and what was received."""
+
+import numpy as np
+import pytest
+
+import si_ref
+
+LINEAR = si_ref.LinearInterpolant(si_ref.BrownianGamma())
+X = np.ones((4, 2))
+RNG = np.random.default_rng(0)
+
+
+def custom(**overrides):
+    forms = dict(
+        alpha_fn=lambda t: 1 - t,
+        alpha_dot_fn=lambda t: -np.ones_like(t),
+        beta_fn=lambda t: t,
+        beta_dot_fn=lambda t: np.ones_like(t),
+    )
+    forms.update(overrides)
+    return lambda: si_ref.CustomInterpolant(**forms)
+
+
+# (id, call, exception, fragments that must all appear in the message)
+CASES = [
+    # times
+    ("t-above-one", lambda: si_ref.BrownianGamma().gamma(1.5), ValueError, ["t must lie in", "[0, 1]", "1.5"]),
+    ("t-negative", lambda: LINEAR.alpha(np.array([0.2, -0.1])), ValueError, ["t must lie in", "-0.1"]),
+    ("t-nan", lambda: si_ref.SigmoidGamma().gamma_dot(np.nan), ValueError, ["t must be finite", "nan"]),
+    ("t-inf", lambda: LINEAR.interpolant(np.inf, X, X, X), ValueError, ["t must be finite", "inf"]),
+    ("t-complex", lambda: si_ref.BSquaredGamma().gamma(0.5 + 0j), TypeError, ["t must be real", "complex"]),
+    ("t-bool", lambda: LINEAR.beta(np.array([True])), TypeError, ["t must be real", "bool"]),
+    ("t-string", lambda: LINEAR.beta("0.5"), TypeError, ["t must be real", "<U3"]),
+    ("t-wrong-length", lambda: LINEAR.interpolant(np.full(3, 0.5), X, X, X), ValueError,
+     ["t must be a scalar or have shape (n,) = (4,)", "received shape (3,)"]),
+    ("t-column", lambda: LINEAR.interpolant(np.full((4, 1), 0.5), X, X, X), ValueError,
+     ["t must be a scalar or have shape (n,)", "received shape (4, 1)"]),
+    # points
+    ("x0-x1-shapes-differ", lambda: LINEAR.interpolant(0.5, np.ones((4, 3)), X, X), ValueError,
+     ["x0 must have the same shape as x1, (4, 2)", "received shape (4, 3)"]),
+    ("z-shape-differs", lambda: LINEAR.interpolant(0.5, X, X, np.ones((3, 2))), ValueError,
+     ["z must have the same shape as x1", "(3, 2)"]),
+    ("x0-one-dimensional", lambda: LINEAR.interpolant(0.5, np.ones(2), X, X), ValueError,
+     ["x0 must have shape (n, d)", "received shape (2,)", "x0[None, :]"]),
+    ("x1-three-dimensional", lambda: LINEAR.interpolant_partial_t(0.5, X, np.ones((4, 2, 1))), ValueError,
+     ["x1 must have shape (n, d)", "(4, 2, 1)"]),
+    ("x0-int-dtype", lambda: LINEAR.interpolant(0.5, np.ones((4, 2), dtype=int), X, X), TypeError,
+     ["x0 must be a floating-point array", "int64"]),
+    ("x1-complex-dtype", lambda: LINEAR.interpolant(0.5, X, X.astype(complex), X), TypeError,
+     ["x1 must be a floating-point array", "complex128"]),
+    ("z-bool-dtype", lambda: LINEAR.interpolant_dot(0.5, X, X, X > 0), TypeError,
+     ["z must be a floating-point array", "bool"]),
+    ("x0-nan", lambda: LINEAR.interpolant(0.5, np.full((4, 2), np.nan), X, X), ValueError,
+     ["x0 must contain only finite values", "NaN or inf"]),
+    ("z-missing", lambda: LINEAR.interpolant(0.5, X, X), ValueError,
+     ["z must be an array of shape (n, d); received None", "BrownianGamma()"]),
+    ("x0-missing", lambda: LINEAR.interpolant(0.5, None, X, X), ValueError,
+     ["x0 must be an array of shape (n, d); received None", "mirror"]),
+    ("x1-missing", lambda: LINEAR.interpolant(0.5, X, None, X), ValueError,
+     ["x1 must be an array of shape (n, d); received None"]),
+    # randomness
+    ("rng-legacy-random-state", lambda: LINEAR.sample(0.5, X, X, np.random.RandomState(0)), TypeError,
+     ["rng must be a numpy.random.Generator", "RandomState", "default_rng"]),
+    ("rng-integer-seed", lambda: LINEAR.sample_antithetic(0.5, X, X, 0), TypeError,
+     ["rng must be a numpy.random.Generator", "int"]),
+    # schedule parameters
+    ("scale-negative", lambda: si_ref.ScaledBrownianGamma(-1.0), ValueError, ["scale must be positive", "-1.0"]),
+    ("scale-zero", lambda: si_ref.ScaledBrownianGamma(0), ValueError, ["scale must be positive", "scale=0.0", "ZeroGamma"]),
+    ("scale-nan", lambda: si_ref.ScaledBrownianGamma(np.nan), ValueError, ["scale must be finite", "nan"]),
+    ("scale-complex", lambda: si_ref.ScaledBrownianGamma(1j), TypeError, ["scale must be a real number", "complex"]),
+    ("scale-string", lambda: si_ref.ScaledBrownianGamma("2"), TypeError, ["scale must be a real number", "'2'"]),
+    ("scale-bool", lambda: si_ref.ScaledBrownianGamma(True), TypeError, ["scale must be a real number", "bool"]),
+    ("brownian-with-scale", lambda: si_ref.BrownianGamma(2.0), TypeError, ["argument"]),
+    ("sharpness-negative", lambda: si_ref.SigmoidGamma(-1.0), ValueError, ["sharpness must lie in (0, 200]", "-1.0"]),
+    ("sharpness-too-large", lambda: si_ref.SigmoidGamma(1e3), ValueError, ["sharpness must lie in (0, 200]", "1000.0"]),
+    # family conditions
+    ("vp-trig-gamma-reaches-one", lambda: si_ref.VPTrigInterpolant(si_ref.SineSquaredGamma()), ValueError,
+     ["VPTrigInterpolant needs gamma(t) <= 1 - 1e-6", "SineSquaredGamma()", "max gamma = 1.0"]),
+    ("vp-trig-gamma-above-one", lambda: si_ref.VPTrigInterpolant(si_ref.ScaledBrownianGamma(5.0)), ValueError,
+     ["VPTrigInterpolant needs gamma(t) <= 1 - 1e-6", "ScaledBrownianGamma(scale=5.0)"]),
+    ("encoder-decoder-zero-gamma", lambda: si_ref.EncoderDecoderInterpolant(si_ref.ZeroGamma()), ValueError,
+     ["needs gamma(1/2) > 0", "ZeroGamma()", "gamma(1/2) = 0.0"]),
+    ("mirror-zero-gamma", lambda: si_ref.MirrorInterpolant(si_ref.ZeroGamma()), ValueError,
+     ["MirrorInterpolant needs a gamma schedule that is positive", "ZeroGamma()"]),
+    ("gamma-schedule-a-string", lambda: si_ref.TrigInterpolant("brownian"), TypeError,
+     ["gamma_schedule must be a GammaSchedule", "'brownian'", "str"]),
+    ("one-sided-takes-no-gamma", lambda: si_ref.OneSidedLinearInterpolant(si_ref.BrownianGamma()), TypeError,
+     ["argument"]),
+    # custom interpolants
+    ("custom-alpha-dot-wrong", custom(alpha_dot_fn=lambda t: -2 * np.ones_like(t)), ValueError,
+     ["alpha_dot_fn disagrees with the derivative of alpha_fn at t = 0.1", "alpha_dot_fn gives -2.0",
+      "a finite difference of alpha_fn gives -0.99999"]),
+    ("custom-beta-dot-wrong-sign", custom(beta_dot_fn=lambda t: -np.ones_like(t)), ValueError,
+     ["beta_dot_fn disagrees with the derivative of beta_fn", "-1.0"]),
+    ("custom-alpha-boundary", custom(alpha_fn=lambda t: 0.5 * (1 - t), alpha_dot_fn=lambda t: -0.5 * np.ones_like(t)),
+     ValueError, ["alpha_fn must satisfy alpha(0) = 1 and alpha(1) = 0", "received 0.5 and 0.0"]),
+    ("custom-beta-boundary", custom(beta_fn=lambda t: t + 0.1), ValueError,
+     ["beta_fn must satisfy beta(0) = 0 and beta(1) = 1", "0.1"]),
+    ("custom-not-callable", custom(beta_fn=1.0), TypeError, ["beta_fn must be a callable", "1.0"]),
+    ("custom-wrong-shape", custom(alpha_fn=lambda t: np.ones(3)), ValueError,
+     ["alpha_fn must return an array of the same shape as t, (2,)", "received shape (3,)"]),
+    ("custom-complex-output", custom(beta_fn=lambda t: t + 0j), TypeError, ["beta_fn must return real numbers", "complex"]),
+    ("custom-nan-output", custom(beta_fn=lambda t: np.where(t > 0.5, np.nan, t)), ValueError,
+     ["beta_fn returned NaN at t = 1.0"]),
+    ("custom-one-sided-with-noise", lambda: si_ref.CustomInterpolant(
+        lambda t: 1 - t, lambda t: -np.ones_like(t), lambda t: t, lambda t: np.ones_like(t),
+        si_ref.BrownianGamma(), one_sided=True), ValueError,
+     ["a one-sided interpolant has gamma = 0", "BrownianGamma()"]),
+]
+
+
+@pytest.mark.parametrize("call, exception, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_raises_a_message_naming_argument_expectation_and_value(call, exception, fragments):
+    with pytest.raises(exception) as info:
+        call()
+    message = str(info.value)
+    assert "np.float64" not in message  # numbers print as numbers
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"

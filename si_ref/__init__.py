@@ -7,6 +7,7 @@ and arXiv:2303.08797.
 """
 
 from .distributions import Gaussian, GaussianMixture
+from .gaussian import GaussianCase, GaussianComponents
 from .interpolants import (
     INTERPOLANT_FAMILIES,
     AntitheticSample,
@@ -59,4 +60,7 @@ __all__ = [
     # distributions
     "Gaussian",
     "GaussianMixture",
+    # exact fields
+    "GaussianCase",
+    "GaussianComponents",
 ]

@@ -118,6 +118,8 @@ class Gaussian:
 
     def __post_init__(self):
         mean = _real_array(self.mean, "mean", 1, "(d,)")
+        if mean.size == 0:
+            raise ValueError("mean must have d >= 1 entries; received an empty array.")
         cov = _real_array(self.cov, "cov", 2, "(d, d)")
         if cov.shape != (mean.size, mean.size):
             raise ValueError(
@@ -184,7 +186,12 @@ class GaussianMixture:
         means = _real_array(self.means, "means", 2, "(k, d)")
         covs = _real_array(self.covs, "covs", 3, "(k, d, d)")
         k, d = means.shape
-        if weights.size != k or k == 0:
+        if k == 0 or d == 0:
+            raise ValueError(
+                f"means must have shape (k, d) with k >= 1 components and d >= 1; received "
+                f"shape {means.shape}."
+            )
+        if weights.size != k:
             raise ValueError(
                 f"weights must have shape (k,) with k = {k} components as in means; "
                 f"received shape {weights.shape}."

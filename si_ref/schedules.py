@@ -162,13 +162,14 @@ class ScaledBrownianGamma(GammaSchedule):
         return math.sqrt(self.scale) / 2.0
 
     def _gamma(self, t):
-        # γ = √a √t √(1−t): three square roots, so no product underflows for tiny t
-        return math.sqrt(self.scale) * np.sqrt(t) * np.sqrt(1.0 - t)
+        # γ = √a √(t(1−t)); `a` stays outside the root so that a·t cannot lose digits in the
+        # subnormal range (t(1−t) = t exactly there), and γ(1/2) = √a / 2 exactly
+        return math.sqrt(self.scale) * np.sqrt(t * (1.0 - t))
 
     def _gamma_dot(self, t):
         root_a = math.sqrt(self.scale)                                 # γ̇ = √a (1−2t) / (2√(t(1−t)))
         return _endpoint_infinities(
-            t, lambda s: root_a * (1.0 - 2.0 * s) / (2.0 * np.sqrt(s) * np.sqrt(1.0 - s))
+            t, lambda s: root_a * (1.0 - 2.0 * s) / (2.0 * np.sqrt(s * (1.0 - s)))
         )
 
     def _gamma_gamma_dot(self, t):

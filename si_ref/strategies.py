@@ -113,17 +113,27 @@ def _families(families, known, name):
 
 # --- times and randomness -------------------------------------------------------------------
 
+def _flag(value, name):
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name}={value!r} must be True or False")
+    return value
+
+
 def _time_bounds(min_t, max_t, exclude_min, exclude_max):
     min_t = _real(min_t, "min_t")
     max_t = _real(max_t, "max_t")
+    exclude_min, exclude_max = _flag(exclude_min, "exclude_min"), _flag(exclude_max, "exclude_max")
     if not 0.0 <= min_t <= 1.0:
         raise InvalidArgument(f"min_t={min_t!r} must lie in [0, 1]")
     if not 0.0 <= max_t <= 1.0:
         raise InvalidArgument(f"max_t={max_t!r} must lie in [0, 1]")
     _ordered(min_t, max_t, "min_t", "max_t")
-    if min_t == max_t and (exclude_min or exclude_max):
+    lowest = math.nextafter(min_t, math.inf) if exclude_min else min_t
+    highest = math.nextafter(max_t, -math.inf) if exclude_max else max_t
+    if lowest > highest:
         raise InvalidArgument(
-            f"min_t={min_t!r} equals max_t={max_t!r} with an excluded end: no time is left"
+            f"min_t={min_t!r} and max_t={max_t!r} with exclude_min={exclude_min} and "
+            f"exclude_max={exclude_max} leave no float time"
         )
     return st.floats(min_t, max_t, exclude_min=exclude_min, exclude_max=exclude_max)
 
@@ -181,11 +191,6 @@ def gamma_schedules(*, families=None, max_gamma=None, min_scale=0.1, max_scale=4
     _ordered(min_sharp, max_sharp, "min_sharpness", "max_sharpness")
     if max_gamma is not None:
         max_gamma = _real(max_gamma, "max_gamma")
-        if max_gamma <= 0 and "zero" not in families:
-            raise InvalidArgument(
-                f"max_gamma={max_gamma!r} leaves no schedule: every family in "
-                f"{list(families)} has a positive maximum"
-            )
         # Cap the scale so that sqrt(a)/2 < max_gamma.
         max_scale = min(max_scale, math.nextafter((2 * max_gamma) ** 2, 0.0)) if max_gamma > 0 else 0.0
 
@@ -193,7 +198,7 @@ def gamma_schedules(*, families=None, max_gamma=None, min_scale=0.1, max_scale=4
         return max_gamma is None or peak < max_gamma
 
     options = []
-    if "zero" in families:
+    if "zero" in families and below(0.0):
         options.append(st.just(ZeroGamma()))
     if "brownian" in families and below(0.5):
         options.append(st.just(BrownianGamma()))
@@ -204,12 +209,16 @@ def gamma_schedules(*, families=None, max_gamma=None, min_scale=0.1, max_scale=4
         options.append(st.just(BSquaredGamma()))
     if "sine-squared" in families and below(1.0):
         options.append(st.just(SineSquaredGamma()))
-    # The peak γ(1/2) of SigmoidGamma(f) increases with f towards σ(1) − σ(−1) ≈ 0.462.
+    # The peak γ(1/2) of SigmoidGamma(f) increases with f towards σ(1) − σ(−1) ≈ 0.462:
+    # cap the sharpness by bisection so that the filter below rejects almost nothing.
     if "sigmoid" in families and below(SigmoidGamma(min_sharp).max_gamma):
-        sigmoids = st.floats(min_sharp, max_sharp).map(SigmoidGamma)
-        if not below(SigmoidGamma(max_sharp).max_gamma):
-            sigmoids = sigmoids.filter(lambda g: below(g.max_gamma))
-        options.append(sigmoids)
+        low, high = min_sharp, max_sharp
+        if not below(SigmoidGamma(high).max_gamma):
+            for _ in range(80):
+                middle = 0.5 * (low + high)
+                low, high = (middle, high) if below(SigmoidGamma(middle).max_gamma) else (low, middle)
+        sigmoids = st.floats(min_sharp, low).map(SigmoidGamma)
+        options.append(sigmoids.filter(lambda g: below(g.max_gamma)))
     if not options:
         raise InvalidArgument(
             f"no schedule in families={list(families)} has maximum below max_gamma={max_gamma!r}"
@@ -285,7 +294,7 @@ def _spd_of_dim(d, low, high):
 def spd_matrices(d, *, min_eigenvalue=0.1, max_eigenvalue=10.0):
     """Symmetric positive-definite (d, d) float64 matrices with eigenvalues in [min, max].
 
-    The eigenvalues hold to rounding (relative 1e-14): the matrix is
+    The eigenvalues hold to rounding (within about d · 1e-16 · max_eigenvalue): the matrix is
     :math:`Q \\operatorname{diag}(\\lambda) Q^\\top` with :math:`Q` orthogonal.
     """
     low, high = _eigen_bounds(min_eigenvalue, max_eigenvalue)
@@ -353,3 +362,71 @@ def gaussian_mixtures(d, *, min_components=1, max_components=4, max_abs_mean=3.0
         )
 
     return st.tuples(_dimension(d), st.integers(kmin, kmax)).flatmap(lambda dk: of_shape(*dk))
+
+
+# --- exact Gaussian cases -------------------------------------------------------------------
+
+def _cross_covariances(s0, s1, max_correlation):
+    """Valid C = S0^{1/2} (ρ Q) S1^{1/2}, Q orthogonal, |ρ| <= max_correlation < 1."""
+    d = s0.shape[0]
+
+    def build(rho, raw):
+        q, r = np.linalg.qr(raw + 2.0 * np.eye(d))
+        q = q * np.sign(np.diag(r))
+        return _sym_sqrt(s0) @ (rho * q) @ _sym_sqrt(s1)
+
+    return st.builds(
+        build,
+        st.floats(-max_correlation, max_correlation),
+        hnp.arrays(np.float64, (d, d), elements=st.floats(-1.0, 1.0)),
+    )
+
+
+def _sym_sqrt(s):
+    eigenvalues, vectors = np.linalg.eigh(s)
+    return (vectors * np.sqrt(eigenvalues)) @ vectors.T
+
+
+def gaussian_cases(d, *, families=None, max_components=3, mixtures=True, cross_cov=True,
+                   max_correlation=0.9, max_abs_mean=3.0, min_eigenvalue=0.1, max_eigenvalue=10.0):
+    """``GaussianCase`` objects: an interpolant of the named ``families`` with valid endpoints.
+
+    Two-sided families get Gaussian or (if ``mixtures``) mixture endpoints, and
+    for two single Gaussians (if ``cross_cov``) sometimes a jointly Gaussian
+    coupling with correlation at most ``max_correlation``; one-sided families
+    get the base N(0, I); mirror families get only a target.
+    """
+    from .gaussian import GaussianCase
+
+    families = _families(families, INTERPOLANT_FAMILY_NAMES, "families")
+    kmax = _count(max_components, "max_components", 1)
+    rho = _real(max_correlation, "max_correlation")
+    if not 0 <= rho < 1:
+        raise InvalidArgument(f"max_correlation={rho!r} must lie in [0, 1)")
+    for flag, name in ((mixtures, "mixtures"), (cross_cov, "cross_cov")):
+        if not isinstance(flag, bool):
+            raise InvalidArgument(f"{name}={flag!r} must be True or False")
+    bounds = dict(max_abs_mean=max_abs_mean, min_eigenvalue=min_eigenvalue, max_eigenvalue=max_eigenvalue)
+
+    def endpoints(dim):
+        single = gaussians(dim, **bounds)
+        if not mixtures:
+            return single
+        return st.one_of(single, gaussian_mixtures(dim, max_components=kmax, **bounds))
+
+    def of_dim(dim):
+        def build(interpolant, data):
+            if interpolant.kind == "mirror":
+                return GaussianCase(interpolant, None, data.draw(endpoints(dim), label="target"))
+            target = data.draw(endpoints(dim), label="target")
+            if interpolant.kind == "one-sided":
+                return GaussianCase(interpolant, None, target)
+            base = data.draw(endpoints(dim), label="base")
+            coupled = (cross_cov and isinstance(base, Gaussian) and isinstance(target, Gaussian)
+                       and data.draw(st.booleans(), label="coupled"))
+            c = data.draw(_cross_covariances(base.cov, target.cov, rho), label="cross_cov") if coupled else None
+            return GaussianCase(interpolant, base, target, cross_cov=c)
+
+        return st.builds(build, interpolants(families=families), st.data())
+
+    return _dimension(d).flatmap(of_dim)

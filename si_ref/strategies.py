@@ -57,6 +57,7 @@ __all__ = [
     "points",
     "gaussians",
     "gaussian_mixtures",
+    "gaussian_cases",
     "GAMMA_FAMILIES",
     "INTERPOLANT_FAMILY_NAMES",
 ]

@@ -18,6 +18,9 @@ __all__ = [
     "time_column",
     "scalar_or_array",
     "check_rng",
+    "as_time_scalar",
+    "nonnegative_of_time",
+    "finite_log_weights",
 ]
 
 
@@ -168,3 +171,62 @@ def check_rng(rng) -> np.random.Generator:
             f"Create one with rng = np.random.default_rng(seed)."
         )
     return rng
+
+
+def as_time_scalar(t, name: str) -> float:
+    """One time in [0, 1] (a real number or a 0-d array) as a Python float."""
+    arr = as_times(t, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a single time; received shape {arr.shape}. Pass a float.")
+    return float(arr)
+
+
+def nonnegative_of_time(value, t: np.ndarray, name: str) -> np.ndarray:
+    """Values >= 0 of a coefficient such as ε(t) or g(t)², given as a number or a callable of t.
+
+    Returns float64 with the shape of ``t`` (validated times; the callable gets a copy).
+
+    Raises
+    ------
+    TypeError
+        For a non-number, or a callable returning non-real values.
+    ValueError
+        For negative, NaN or infinite values, or a callable result of the wrong shape.
+    """
+    if callable(value):
+        raw = np.asarray(value(t.copy()))
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(f"{name}(t) must return real numbers; received dtype {raw.dtype}.")
+        try:
+            out = np.broadcast_to(raw, t.shape).astype(np.float64)
+        except ValueError:
+            raise ValueError(
+                f"{name}(t) must return a scalar or an array of the shape of t, {t.shape}; "
+                f"received shape {raw.shape}. Write it elementwise in t."
+            ) from None
+    else:
+        out = np.full(t.shape, as_real_scalar(value, name))
+    bad = ~(np.isfinite(out) & (out >= 0))
+    if bad.any():
+        raise ValueError(
+            f"{name} must be finite and non-negative; received {float(out[bad].ravel()[0])!r}. "
+            f"Pass a number >= 0 or a callable of t returning such values."
+        )
+    return out
+
+
+def finite_log_weights(log_joint: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Refuse points so far away that every log density is -inf in float64.
+
+    The squared Mahalanobis distance overflows for |x| beyond about 1e154;
+    responsibilities would be 0/0 there.
+    """
+    hopeless = ~np.isfinite(log_joint).any(axis=-1)
+    if hopeless.any():
+        row = int(np.argmax(hopeless))
+        raise ValueError(
+            f"x is too far from every component for float64: at row {row} "
+            f"(max |x| = {float(np.max(np.abs(x[row]))):.3g}) the squared Mahalanobis distance "
+            f"overflows. Rescale the problem so that points are below about 1e150."
+        )
+    return log_joint

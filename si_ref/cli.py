@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         if args.n < 2:
             parser.error(f"--n must be at least 2; received {args.n}")
+        if args.seed < 0:
+            parser.error(f"--seed must be a non-negative integer; received {args.seed}")
         return _demo(args.seed, args.n)
     parser.print_help()
     return 0

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
 from scipy.special import logsumexp, softmax
 
-from ._checks import as_points, check_rng
+from ._checks import as_points, check_rng, finite_log_weights
 
 __all__ = ["Gaussian", "GaussianMixture", "WEIGHT_SUM_TOLERANCE", "SYMMETRY_TOLERANCE"]
 
@@ -170,7 +170,8 @@ class GaussianMixture:
     Parameters
     ----------
     weights : array_like, shape (k,)
-        Positive, summing to 1 within ``WEIGHT_SUM_TOLERANCE`` (stored as given).
+        Positive, summing to 1 within ``WEIGHT_SUM_TOLERANCE``; stored divided by
+        their sum, so that the density integrates to 1 to rounding.
     means : array_like, shape (k, d)
     covs : array_like, shape (k, d, d)
         Each symmetric positive definite.
@@ -213,6 +214,7 @@ class GaussianMixture:
                 f"{total!r}. Normalise them: weights / weights.sum()."
             )
         chols = _cholesky_factors(covs, "covs")
+        weights = weights / total  # exact normalisation of weights already within 1e-10 of it
         for a in (weights, means, covs):
             a.setflags(write=False)
         object.__setattr__(self, "weights", weights)
@@ -234,12 +236,12 @@ class GaussianMixture:
         """Draw n points: a component index from the weights, then a Gaussian draw; shape (n, d)."""
         n = _check_n(n)
         check_rng(rng)
-        labels = rng.choice(self.n_components, size=n, p=self.weights / self.weights.sum())
+        labels = rng.choice(self.n_components, size=n, p=self.weights)
         z = rng.standard_normal((n, self.dim))
         return self.means[labels] + np.einsum("nij,nj->ni", self.chols[labels], z)
 
     def _log_joint(self, x):
-        return np.log(self.weights) + _component_log_densities(x, self.means, self.chols)
+        return finite_log_weights(np.log(self.weights) + _component_log_densities(x, self.means, self.chols), x)
 
     def log_prob(self, x) -> np.ndarray:
         """Log density at each row of ``x`` (n, d); returns shape (n,)."""

@@ -55,7 +55,7 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import cho_solve
 from scipy.special import logsumexp, softmax
 
-from ._checks import as_points, as_real_scalar, as_times, time_column
+from ._checks import as_points, as_time_scalar, as_times, finite_log_weights, nonnegative_of_time, time_column
 from .distributions import Gaussian, GaussianMixture
 from .interpolants import Interpolant
 
@@ -109,24 +109,6 @@ class _Evaluation(NamedTuple):
     responsibilities: np.ndarray  # (n, P)
 
 
-def _as_eps(eps, t: np.ndarray) -> np.ndarray:
-    """ε(t) >= 0 from a number or a callable of t; returned with the shape of t."""
-    if callable(eps):
-        value = np.asarray(eps(t.copy()))
-        if value.dtype.kind not in "iuf":
-            raise TypeError(f"eps(t) must return real numbers; received dtype {value.dtype}.")
-        value = np.broadcast_to(value, t.shape).astype(np.float64)
-    else:
-        value = np.full(t.shape, as_real_scalar(eps, "eps"))
-    if not np.isfinite(value).all() or (value < 0).any():
-        bad = value[~(np.isfinite(value) & (value >= 0))].ravel()[0]
-        raise ValueError(
-            f"eps must be finite and non-negative (the diffusion coefficient ε(t)); "
-            f"received {float(bad)!r}. Pass eps >= 0 or a callable returning such values."
-        )
-    return value
-
-
 def _solve_lower(L, b):
     """L⁻¹ b for lower-triangular L (..., d, d) and b (..., d, k), by forward substitution.
 
@@ -150,6 +132,13 @@ def _solve_lower_transpose(L, y):
     return w
 
 
+def _same_distribution(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    names = ("mean", "cov") if isinstance(a, Gaussian) else ("weights", "means", "covs")
+    return all(np.array_equal(getattr(a, n), getattr(b, n)) for n in names)
+
+
 def _max_abs(a):
     return float(np.max(np.abs(a))) if a.size else 0.0
 
@@ -158,11 +147,10 @@ def _commute(a, b):
     return _max_abs(a @ b - b @ a) <= COMMUTE_TOLERANCE * max(_max_abs(a) * _max_abs(b), 1e-300)
 
 
-def _sym_sqrt(s):
-    """Symmetric square root and inverse square root of an SPD matrix."""
+def sym_sqrt(s):
+    """Symmetric square root of a symmetric positive semidefinite matrix (eigendecomposition)."""
     eigenvalues, vectors = np.linalg.eigh(s)
-    root = np.sqrt(eigenvalues)
-    return (vectors * root) @ vectors.T, (vectors / root) @ vectors.T
+    return (vectors * np.sqrt(np.maximum(eigenvalues, 0.0))) @ vectors.T
 
 
 class GaussianCase:
@@ -200,10 +188,10 @@ class GaussianCase:
         d = target.dim
         kind = interpolant.kind
         if kind == "mirror":
-            if base is not None and base is not target:
+            if base is not None and not _same_distribution(base, target):
                 raise ValueError(
-                    "base must be None (or the target itself) for a mirror interpolant, which "
-                    "maps the target distribution to itself; received a different distribution."
+                    "base must be None (or equal to the target) for a mirror interpolant, which "
+                    "maps the target distribution to itself; received a base that differs from it."
                 )
             base = target
         elif kind == "one-sided" and base is None:
@@ -277,7 +265,7 @@ class GaussianCase:
         w0, m0, s0 = parts(self.base)
         j, k = np.meshgrid(np.arange(len(w0)), np.arange(len(w1)), indexing="ij")
         j, k = j.ravel(), k.ravel()
-        self._log_weights = np.log(w0[j]) + np.log(w1[k])
+        self._log_weights = np.log(w0[j]) + np.log(w1[k])      # weights are normalised by GaussianMixture
         self._m0, self._s0, self._m1, self._s1 = m0[j], s0[j], m1[k], s1[k]
         c = np.zeros((1, self.dim, self.dim)) if self.cross_cov is None else self.cross_cov[None]
         self._c = np.broadcast_to(c, self._s0.shape)
@@ -338,7 +326,7 @@ class GaussianCase:
             w, log_normal = w[..., 0], log_normal[..., 0]                      # (n, P, d), (n, P)
         else:
             w, log_normal = np.transpose(w[0], (2, 0, 1)), log_normal[0].T     # (n, P, d), (n, P)
-        log_joint = self._log_weights + log_normal
+        log_joint = finite_log_weights(self._log_weights + log_normal, x)
         return _Evaluation(state, w, log_joint, softmax(log_joint, axis=1))
 
     @staticmethod
@@ -429,13 +417,13 @@ class GaussianCase:
         ``eps``: a number >= 0 or a callable of t returning such values.
         """
         e = self._evaluate(x, t)
-        eps_t = _as_eps(eps, as_times(t))
+        eps_t = nonnegative_of_time(eps, as_times(t), "eps")
         return self._average(e, self._drift_pairs(e)) - np.reshape(eps_t, (-1, 1)) * self._average(e, e.w)
 
     def backward_drift(self, x, t, eps) -> np.ndarray:
         r"""Backward SDE drift :math:`b_B = b - \varepsilon(t) s`, for :math:`dX = b_B\,dt + \sqrt{2\varepsilon}\,dW` run with decreasing t."""
         e = self._evaluate(x, t)
-        eps_t = _as_eps(eps, as_times(t))
+        eps_t = nonnegative_of_time(eps, as_times(t), "eps")
         return self._average(e, self._drift_pairs(e)) + np.reshape(eps_t, (-1, 1)) * self._average(e, e.w)
 
     # --- parameters of ρ_t -------------------------------------------------------------------
@@ -487,15 +475,13 @@ class GaussianCase:
         ``t0 > t1`` integrates backwards. Single-Gaussian cases only.
         """
         self._single("flow_matrix")
-        t0 = float(as_times(as_real_scalar(t0, "t0"), "t0"))
-        t1 = float(as_times(as_real_scalar(t1, "t1"), "t1"))
+        t0, t1 = as_time_scalar(t0, "t0"), as_time_scalar(t1, "t1")
         d = self.dim
         if t0 == t1:
             return np.eye(d)
         if self.commuting():
-            root1, _ = _sym_sqrt(self.cov(t1))
-            _, inv_root0 = _sym_sqrt(self.cov(t0))
-            return root1 @ inv_root0
+            # Σ1^{1/2} Σ0^{-1/2} = Σ0^{-1/2} Σ1^{1/2} (they commute): a solve, no inverse
+            return np.linalg.solve(sym_sqrt(self.cov(t0)), sym_sqrt(self.cov(t1)))
 
         def rhs(t, phi):
             state = self._state(np.array([t]))

@@ -263,6 +263,7 @@ class Interpolant(ABC):
         InterpolantSample
             ``(x, z)``, both of shape (n, d).
         """
+        self._points(t, x0, x1, None, need_z=False)   # validate before drawing
         z = self._draw_z(x1, rng)
         return InterpolantSample(x=self.interpolant(t, x0, x1, z), z=z)
 
@@ -271,6 +272,7 @@ class Interpolant(ABC):
 
         Same arguments as :meth:`sample`. Returns ``AntitheticSample(x_plus, x_minus, z)``.
         """
+        self._points(t, x0, x1, None, need_z=False)   # validate before drawing
         z = self._draw_z(x1, rng)
         tt, x0_, x1_, z_ = self._points(t, x0, x1, z)
         mean = self._deterministic_part(tt, x0_, x1_)
@@ -518,7 +520,7 @@ class CustomInterpolant(Interpolant):
       within 1e-12;
     * each derivative against a fourth-order central difference of its value
       at t = 0.1, 0.25, 0.5, 0.75, 0.9 (step 1e-3), within 1e-6 (1 + |derivative|);
-    * finite values of the right shape.
+    * finite values of the right shape (also at every later call).
 
     Parameters
     ----------
@@ -561,6 +563,7 @@ class CustomInterpolant(Interpolant):
                     f"An interpolant must equal x0 at t = 0 and x1 at t = 1."
                 )
         for value, derivative in (("alpha_fn", "alpha_dot_fn"), ("beta_fn", "beta_dot_fn")):
+            self._call(derivative, ends)  # finite at the endpoints too
             claimed = self._call(derivative, _PROBE_TIMES)
             numeric = _fourth_order_derivative(lambda s: self._call(value, s), _PROBE_TIMES, _FD_STEP)
             bad = np.abs(claimed - numeric) > _DERIVATIVE_RTOL * (1.0 + np.abs(numeric))
@@ -592,8 +595,13 @@ class CustomInterpolant(Interpolant):
                 f"{name} must return an array of the same shape as t, {t.shape}; "
                 f"received shape {raw.shape}. Write it elementwise with NumPy functions."
             ) from None
-        if np.isnan(out).any():
-            raise ValueError(f"{name} returned NaN at t = {float(t[np.isnan(out)].ravel()[0])!r}.")
+        bad = ~np.isfinite(out)
+        if bad.any():
+            raise ValueError(
+                f"{name} must return finite values; it returned {float(out[bad].ravel()[0])!r} at "
+                f"t = {float(np.broadcast_to(t, out.shape)[bad].ravel()[0])!r}. Closed forms with an "
+                f"infinite derivative at an endpoint are not supported by CustomInterpolant."
+            )
         return out
 
     def _alpha(self, t):

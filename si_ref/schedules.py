@@ -13,7 +13,9 @@ The product :math:`\gamma\dot\gamma` is what the fields need
 (:math:`b = v - \gamma\dot\gamma\, s`); it is finite on all of [0, 1] for
 every schedule here, even where :math:`\dot\gamma` is not (Brownian
 schedules at t = 0 and 1, where ``gamma_dot`` returns the exact ``+inf`` /
-``-inf``, never a clamped number). Never compute it as ``gamma * gamma_dot``.
+``-inf``, never a clamped number). Each schedule gives it in a closed form
+that never involves an infinite factor (a plain product only where both
+factors are finite everywhere, as for the sigmoid).
 
 Accuracy near the endpoints: formulas are written in terms of ``t`` and
 ``1 - t`` (exact in floating point for t >= 1/2), e.g.
@@ -267,7 +269,8 @@ class SigmoidGamma(GammaSchedule):
     Parameters
     ----------
     sharpness : float
-        :math:`f`, in (0, 200] (larger values would overflow ``cosh``).
+        :math:`f`, in (0, 200]. Intermediate ``cosh`` products overflow near
+        f ≈ 710; 200 leaves a wide margin and covers every practical bump.
     """
 
     sharpness: float = 10.0

@@ -26,6 +26,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from .distributions import Gaussian, GaussianMixture
+from .gaussian import GaussianCase, sym_sqrt
 from .interpolants import (
     INTERPOLANT_FAMILIES,
     VP_MAX_GAMMA,
@@ -374,18 +375,13 @@ def _cross_covariances(s0, s1, max_correlation):
     def build(rho, raw):
         q, r = np.linalg.qr(raw + 2.0 * np.eye(d))
         q = q * np.sign(np.diag(r))
-        return _sym_sqrt(s0) @ (rho * q) @ _sym_sqrt(s1)
+        return sym_sqrt(s0) @ (rho * q) @ sym_sqrt(s1)
 
     return st.builds(
         build,
         st.floats(-max_correlation, max_correlation),
         hnp.arrays(np.float64, (d, d), elements=st.floats(-1.0, 1.0)),
     )
-
-
-def _sym_sqrt(s):
-    eigenvalues, vectors = np.linalg.eigh(s)
-    return (vectors * np.sqrt(eigenvalues)) @ vectors.T
 
 
 def gaussian_cases(d, *, families=None, max_components=3, mixtures=True, cross_cov=True,
@@ -397,8 +393,6 @@ def gaussian_cases(d, *, families=None, max_components=3, mixtures=True, cross_c
     coupling with correlation at most ``max_correlation``; one-sided families
     get the base N(0, I); mirror families get only a target.
     """
-    from .gaussian import GaussianCase
-
     families = _families(families, INTERPOLANT_FAMILY_NAMES, "families")
     kmax = _count(max_components, "max_components", 1)
     rho = _real(max_correlation, "max_correlation")

@@ -102,7 +102,9 @@ CASES = [
      ["alpha_fn must return an array of the same shape as t, (2,)", "received shape (3,)"]),
     ("custom-complex-output", custom(beta_fn=lambda t: t + 0j), TypeError, ["beta_fn must return real numbers", "complex"]),
     ("custom-nan-output", custom(beta_fn=lambda t: np.where(t > 0.5, np.nan, t)), ValueError,
-     ["beta_fn returned NaN at t = 1.0"]),
+     ["beta_fn must return finite values; it returned nan at t = 1.0"]),
+    ("custom-inf-derivative", custom(beta_dot_fn=lambda t: np.where(t == 1.0, np.inf, 1.0)), ValueError,
+     ["beta_dot_fn must return finite values; it returned inf at t = 1.0"]),
     ("custom-one-sided-with-noise", lambda: si_ref.CustomInterpolant(
         lambda t: 1 - t, lambda t: -np.ones_like(t), lambda t: t, lambda t: np.ones_like(t),
         si_ref.BrownianGamma(), one_sided=True), ValueError,

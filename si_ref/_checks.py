@@ -21,6 +21,7 @@ __all__ = [
     "as_time_scalar",
     "nonnegative_of_time",
     "finite_log_weights",
+    "squared_norm",
 ]
 
 
@@ -230,3 +231,10 @@ def finite_log_weights(log_joint: np.ndarray, x: np.ndarray) -> np.ndarray:
             f"overflows. Rescale the problem so that points are below about 1e150."
         )
     return log_joint
+
+
+def squared_norm(y: np.ndarray, axis: int) -> np.ndarray:
+    """Σ y² along ``axis``; overflow to inf is allowed here (no warning) because
+    :func:`finite_log_weights` turns it into a clear error afterwards."""
+    with np.errstate(over="ignore"):
+        return np.sum(y * y, axis=axis)

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
 from scipy.special import logsumexp, softmax
 
-from ._checks import as_points, check_rng, finite_log_weights
+from ._checks import as_points, check_rng, finite_log_weights, squared_norm
 
 __all__ = ["Gaussian", "GaussianMixture", "WEIGHT_SUM_TOLERANCE", "SYMMETRY_TOLERANCE"]
 
@@ -79,7 +79,7 @@ def _component_log_densities(x, means, chol):
     centred = x[None, :, :] - means[:, None, :]                      # (k, n, d)
     y = solve_triangular(chol, np.swapaxes(centred, 1, 2), lower=True)  # (k, d, n)
     half_log_det = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)  # (k,)
-    return (-0.5 * np.sum(y * y, axis=1) - half_log_det[:, None] - 0.5 * d * LOG_2PI).T
+    return (-0.5 * squared_norm(y, axis=1) - half_log_det[:, None] - 0.5 * d * LOG_2PI).T
 
 
 def _component_scores(x, means, chol):

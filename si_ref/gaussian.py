@@ -55,7 +55,7 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import cho_solve
 from scipy.special import logsumexp, softmax
 
-from ._checks import as_points, as_time_scalar, as_times, finite_log_weights, nonnegative_of_time, time_column
+from ._checks import as_points, as_time_scalar, as_times, finite_log_weights, nonnegative_of_time, squared_norm, time_column
 from .distributions import Gaussian, GaussianMixture
 from .interpolants import Interpolant
 
@@ -321,7 +321,7 @@ class GaussianCase:
         y = _solve_lower(state.chol, centred)                                  # L⁻¹ (x − μ)
         w = _solve_lower_transpose(state.chol, y)                              # Σ⁻¹ (x − μ) = L⁻ᵀ L⁻¹ (x − μ)
         half_log_det = np.log(np.diagonal(state.chol, axis1=-2, axis2=-1)).sum(-1)  # (m, P)
-        log_normal = -0.5 * np.sum(y * y, axis=-2) - half_log_det[..., None] - 0.5 * self.dim * LOG_2PI
+        log_normal = -0.5 * squared_norm(y, axis=-2) - half_log_det[..., None] - 0.5 * self.dim * LOG_2PI
         if per_point:
             w, log_normal = w[..., 0], log_normal[..., 0]                      # (n, P, d), (n, P)
         else:
@@ -409,6 +409,20 @@ class GaussianCase:
         s = self._average(e, s_pairs)
         inner = np.einsum("npd,npd->np", b_pairs, s_pairs - s[:, None, :])
         return np.einsum("np,np->n", e.responsibilities, self._per_point(trace, n) + inner)
+
+    def score_divergence(self, x, t) -> np.ndarray:
+        r""":math:`\nabla\cdot s = \Delta\log\rho_t = \sum_p r_p [-\operatorname{tr}(\Sigma_p^{-1}) + s_p\cdot(s_p - s)]`; returns (n,).
+
+        From :math:`\nabla r_p = r_p (s_p - s)`. Used by the SDE likelihood estimator
+        (:math:`\nabla\cdot b_F = \nabla\cdot b + \varepsilon\nabla\cdot s`).
+        """
+        e = self._evaluate(x, t)
+        inverse_factor = _solve_lower(e.state.chol, np.broadcast_to(np.eye(self.dim), e.state.cov.shape))
+        trace = np.sum(inverse_factor**2, axis=(-2, -1))                       # tr(Σ⁻¹) = ‖L⁻¹‖²_F
+        s_pairs = -e.w
+        s = self._average(e, s_pairs)
+        inner = np.einsum("npd,npd->np", s_pairs, s_pairs - s[:, None, :])
+        return np.einsum("np,np->n", e.responsibilities, -self._per_point(trace, e.w.shape[0]) + inner)
 
     def forward_drift(self, x, t, eps) -> np.ndarray:
         r"""Forward SDE drift :math:`b_F = b + \varepsilon(t) s` (arXiv:2303.08797v3, eq. (2.21)).

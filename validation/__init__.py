@@ -1,0 +1,1 @@
+"""Runnable validation studies of si_ref: each writes figures and returns its measured numbers."""

@@ -8,6 +8,20 @@ and arXiv:2303.08797.
 
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase, GaussianComponents
+from .likelihood import LikelihoodEstimate, ode_log_likelihood, sde_log_likelihood
+from .samplers import (
+    RK4,
+    Euler,
+    EulerMaruyama,
+    ExplicitRungeKutta,
+    Heun,
+    SDETerm,
+    Solution,
+    StochasticHeun,
+    integrate,
+    integrate_reference,
+    uniform_grid,
+)
 from .interpolants import (
     INTERPOLANT_FAMILIES,
     AntitheticSample,
@@ -91,6 +105,21 @@ __all__ = [
     # exact fields
     "GaussianCase",
     "GaussianComponents",
+    # samplers and likelihoods
+    "integrate",
+    "integrate_reference",
+    "uniform_grid",
+    "Solution",
+    "Euler",
+    "Heun",
+    "RK4",
+    "ExplicitRungeKutta",
+    "SDETerm",
+    "EulerMaruyama",
+    "StochasticHeun",
+    "ode_log_likelihood",
+    "sde_log_likelihood",
+    "LikelihoodEstimate",
     # wrappers: the seed's three, then the rest of the conversion graph
     "Wrapper",
     "ScoreFromNoise",

@@ -1,0 +1,384 @@
+r"""Samplers: integrate the probability-flow ODE or the forward/backward SDEs.
+
+Small orthogonal pieces joined by one entry point, :func:`integrate`:
+
+* a **term**: a field ``b(x, t)`` for the ODE :math:`\dot x = b(t, x)`, or an
+  :class:`SDETerm` (drift b, score s, diffusion ε(t)) for the SDEs
+  :math:`dX = (b \pm \varepsilon s)\,dt + \sqrt{2\varepsilon}\,dW`;
+* a **stepper**: :class:`Euler`, :class:`Heun`, :class:`RK4` (explicit
+  Runge-Kutta methods defined by their Butcher tableaux) for ODEs;
+  :class:`EulerMaruyama` and :class:`StochasticHeun` for SDEs;
+* a **time grid**: :func:`uniform_grid` or any strictly monotone array of
+  times in [0, 1]; increasing grids run forward, decreasing grids backward;
+* **what to save**: ``save_at`` times (points of the grid).
+
+:func:`integrate` returns a :class:`Solution` (``times``, ``states``).
+
+Direction of the SDE: on an increasing grid the forward SDE
+:math:`dX = (b + \varepsilon s)\,dt + \sqrt{2\varepsilon}\,dW` is integrated; on a
+decreasing grid the backward SDE with drift :math:`b - \varepsilon s` is
+integrated with decreasing t (arXiv:2303.08797v3, eqs. (2.33)-(2.34)). Both
+have the marginals :math:`\rho_t` of the interpolant.
+
+Why ``t_min``/``t_max``: some fields are singular at an endpoint (a score
+:math:`-\eta/\gamma` at γ = 0, a drift through :math:`\dot\gamma` of a
+Brownian schedule, a one-sided score :math:`-\hat x_0/\alpha` at t = 1); a grid
+from ``t_min > 0`` or to ``t_max < 1`` never evaluates them there. The exact
+fields of :class:`~si_ref.gaussian.GaussianCase` are finite on all of [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ._checks import as_points, as_time_scalar, as_times, check_rng, nonnegative_of_time
+
+__all__ = [
+    "ButcherTableau",
+    "EULER_TABLEAU",
+    "HEUN_TABLEAU",
+    "RK4_TABLEAU",
+    "ExplicitRungeKutta",
+    "Euler",
+    "Heun",
+    "RK4",
+    "SDETerm",
+    "EulerMaruyama",
+    "StochasticHeun",
+    "Solution",
+    "uniform_grid",
+    "integrate",
+    "integrate_reference",
+]
+
+
+# --- time grids ----------------------------------------------------------------------------------
+
+def uniform_grid(t_start, t_end, n_steps) -> np.ndarray:
+    r"""``n_steps + 1`` equally spaced times from ``t_start`` to ``t_end`` (either order), ends exact.
+
+    Use ``t_start = t_min > 0`` or ``t_end = t_max < 1`` to keep a field away from
+    an endpoint where it is singular.
+    """
+    t_start, t_end = as_time_scalar(t_start, "t_start"), as_time_scalar(t_end, "t_end")
+    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer; received {n_steps!r}.")
+    if t_start == t_end:
+        raise ValueError(f"t_start and t_end must differ; received both {t_start!r}.")
+    grid = t_start + (t_end - t_start) * (np.arange(n_steps + 1) / n_steps)
+    grid[-1] = t_end  # the last step lands exactly on the final time
+    return grid
+
+
+def _as_grid(grid) -> np.ndarray:
+    times = as_times(grid, "grid")
+    if times.ndim != 1 or times.size < 2:
+        raise ValueError(f"grid must be a 1-d array of at least 2 times; received shape {times.shape}.")
+    steps = np.diff(times)
+    if not ((steps > 0).all() or (steps < 0).all()):
+        i = int(np.argmax(steps <= 0) if steps[0] > 0 else np.argmax(steps >= 0))
+        raise ValueError(
+            f"grid must be strictly increasing or strictly decreasing; received "
+            f"grid[{i}] = {float(times[i])!r} then grid[{i + 1}] = {float(times[i + 1])!r}. Sort it, or use uniform_grid."
+        )
+    return times
+
+
+# --- fields and terms ---------------------------------------------------------------------------
+
+def _evaluate(f, name, x, t, c, step):
+    """Call a field at (x, t) and check its output: shape (n, d), finite."""
+    out = np.asarray(f(x, t) if c is None else f(x, t, c))
+    if out.dtype.kind not in "iuf" or out.shape != x.shape:
+        raise ValueError(
+            f"the {name} must return a real array of shape (n, d) = {x.shape}; at step {step} "
+            f"(t = {float(t)!r}) it returned dtype {out.dtype} and shape {out.shape}."
+        )
+    out = out.astype(np.float64, copy=False)
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"the {name} returned NaN or inf at step {step} (t = {float(t)!r}). If it is singular "
+            f"at an endpoint, integrate on a grid from t_min > 0 or to t_max < 1."
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class SDETerm:
+    r"""The SDEs :math:`dX = (b \pm \varepsilon(t) s)\,dt + \sqrt{2\varepsilon(t)}\,dW` with the marginals :math:`\rho_t`.
+
+    Parameters
+    ----------
+    drift : field
+        :math:`b(x, t)`, the probability-flow drift.
+    score : field
+        :math:`s(x, t) = \nabla\log\rho_t(x)`.
+    eps : float or callable
+        :math:`\varepsilon(t) \ge 0`.
+
+    On an increasing grid the drift is :math:`b + \varepsilon s` (forward SDE), on a
+    decreasing grid :math:`b - \varepsilon s` (backward SDE); :math:`\varepsilon = 0`
+    gives the probability-flow ODE.
+    """
+
+    drift: Callable
+    score: Callable
+    eps: object
+
+    def __post_init__(self):
+        for name in ("drift", "score"):
+            if not callable(getattr(self, name)):
+                raise TypeError(f"{name} must be a field f(x, t); received {getattr(self, name)!r}.")
+        if not callable(self.eps):
+            nonnegative_of_time(self.eps, np.zeros(()), "eps")
+
+    def diffusion(self, t) -> float:
+        """:math:`\\varepsilon(t)` at one time."""
+        return float(nonnegative_of_time(self.eps, np.asarray(float(t)), "eps"))
+
+    def sde_drift(self, x, t, c, step, sign):
+        """:math:`b + \\text{sign}\\,\\varepsilon s` at (x, t)."""
+        eps = self.diffusion(t)
+        b = _evaluate(self.drift, "drift", x, t, c, step)
+        if eps == 0.0:
+            return b
+        return b + sign * eps * _evaluate(self.score, "score", x, t, c, step)
+
+
+# --- ODE steppers ---------------------------------------------------------------------------------
+
+def _stage_time(t, t_next, fraction):
+    """t + fraction (t_next − t), exactly t or t_next at the ends (never an ulp outside [0, 1])."""
+    if fraction == 0.0:
+        return t
+    if fraction == 1.0:
+        return t_next
+    return t + fraction * (t_next - t)
+
+
+class ButcherTableau(NamedTuple):
+    """An explicit Runge-Kutta method: stages k_i = f(t + c_i h, x + h Σ_j a_ij k_j), x' = x + h Σ b_i k_i."""
+
+    name: str
+    order: int
+    a: tuple
+    b: tuple
+    c: tuple
+
+
+EULER_TABLEAU = ButcherTableau("Euler", 1, a=((),), b=(1.0,), c=(0.0,))
+HEUN_TABLEAU = ButcherTableau("Heun", 2, a=((), (1.0,)), b=(0.5, 0.5), c=(0.0, 1.0))
+RK4_TABLEAU = ButcherTableau(
+    "RK4", 4, a=((), (0.5,), (0.0, 0.5), (0.0, 0.0, 1.0)), b=(1 / 6, 1 / 3, 1 / 3, 1 / 6), c=(0.0, 0.5, 0.5, 1.0)
+)
+
+
+@dataclass(frozen=True)
+class ExplicitRungeKutta:
+    """An ODE stepper given by its Butcher tableau."""
+
+    tableau: ButcherTableau
+    stochastic = False
+
+    def step(self, field, x, t, t_next, c, step):
+        """One step from (x, t) to t_next (t_next < t on decreasing grids)."""
+        h = t_next - t
+        stages = []
+        for a_row, c_i in zip(self.tableau.a, self.tableau.c):
+            x_stage = x
+            for a_ij, k_j in zip(a_row, stages):
+                if a_ij != 0.0:
+                    x_stage = x_stage + (h * a_ij) * k_j
+            stages.append(_evaluate(field, "field", x_stage, _stage_time(t, t_next, c_i), c, step))
+        return x + h * sum(b_i * k for b_i, k in zip(self.tableau.b, stages))
+
+
+@dataclass(frozen=True)
+class Euler(ExplicitRungeKutta):
+    """Forward Euler, order 1."""
+
+    tableau: ButcherTableau = field(default=EULER_TABLEAU, init=False)
+
+
+@dataclass(frozen=True)
+class Heun(ExplicitRungeKutta):
+    """Heun's method (explicit trapezoid), order 2."""
+
+    tableau: ButcherTableau = field(default=HEUN_TABLEAU, init=False)
+
+
+@dataclass(frozen=True)
+class RK4(ExplicitRungeKutta):
+    """The classical fourth-order Runge-Kutta method."""
+
+    tableau: ButcherTableau = field(default=RK4_TABLEAU, init=False)
+
+
+# --- SDE steppers ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EulerMaruyama:
+    r"""Euler-Maruyama: :math:`X' = X + h\,\mu(t, X) + \sqrt{2\varepsilon(t)|h|}\,\xi`, :math:`\xi \sim N(0, I)`.
+
+    Strong order 1/2, weak order 1 (additive noise).
+    """
+
+    stochastic = True
+
+    def step(self, term: SDETerm, x, t, t_next, c, step, rng, sign):
+        h = t_next - t
+        xi = rng.standard_normal(x.shape)
+        return x + h * term.sde_drift(x, t, c, step, sign) + np.sqrt(2.0 * term.diffusion(t) * abs(h)) * xi
+
+
+@dataclass(frozen=True)
+class StochasticHeun:
+    r"""Stochastic Heun for additive noise: a predictor-corrector in the drift.
+
+    .. math::
+
+        \tilde X = X + h\mu(t, X) + \sigma_t\,\Delta W, \qquad
+        X' = X + \tfrac h2 [\mu(t, X) + \mu(t + h, \tilde X)] + \tfrac12(\sigma_t + \sigma_{t+h})\,\Delta W,
+
+    with :math:`\sigma_t = \sqrt{2\varepsilon(t)}`, :math:`\Delta W = \sqrt{|h|}\,\xi`; the
+    drift is evaluated at both ends of the step. Second order in the drift (exact
+    order 2 when ε = 0, where it is Heun's method).
+    """
+
+    stochastic = True
+
+    def step(self, term: SDETerm, x, t, t_next, c, step, rng, sign):
+        h = t_next - t
+        dw = np.sqrt(abs(h)) * rng.standard_normal(x.shape)
+        sigma, sigma_next = np.sqrt(2.0 * term.diffusion(t)), np.sqrt(2.0 * term.diffusion(t_next))
+        mu = term.sde_drift(x, t, c, step, sign)
+        predictor = x + h * mu + sigma * dw
+        mu_next = term.sde_drift(predictor, t_next, c, step, sign)
+        return x + 0.5 * h * (mu + mu_next) + 0.5 * (sigma + sigma_next) * dw
+
+
+# --- the entry point --------------------------------------------------------------------------------
+
+class Solution(NamedTuple):
+    """Result of :func:`integrate`.
+
+    Attributes
+    ----------
+    times : ndarray, shape (k,)
+        The saved times, in the order of integration.
+    states : ndarray, shape (k, n, d)
+        The states at those times.
+    """
+
+    times: np.ndarray
+    states: np.ndarray
+
+
+def _save_indices(grid, save_at):
+    if save_at is None:
+        return np.array([0, grid.size - 1])
+    wanted = as_times(save_at, "save_at").reshape(-1)
+    indices = []
+    for s in wanted:
+        hit = np.flatnonzero(grid == s)
+        if hit.size == 0:
+            raise ValueError(
+                f"save_at time {float(s)!r} is not a point of the grid; add it to the grid "
+                f"(states are saved at grid points only, never interpolated)."
+            )
+        indices.append(int(hit[0]))
+    return np.array(sorted(set(indices), key=lambda i: i))
+
+
+def integrate(term, stepper, grid, x_start, *, save_at=None, rng=None, c=None) -> Solution:
+    r"""Integrate an ODE or SDE on a time grid.
+
+    Parameters
+    ----------
+    term : field or SDETerm
+        A field ``b(x, t)`` (ODE :math:`\dot x = b`) with an ODE stepper, or an
+        :class:`SDETerm` with an SDE stepper.
+    stepper : Euler, Heun, RK4, ExplicitRungeKutta, EulerMaruyama or StochasticHeun
+    grid : array_like, shape (m,)
+        Strictly monotone times in [0, 1]; decreasing grids integrate backwards.
+    x_start : ndarray, shape (n, d)
+        The state at ``grid[0]`` (not modified).
+    save_at : array_like, optional
+        Grid times at which to save the state (default: the first and last).
+    rng : numpy.random.Generator
+        Required for SDE steppers; the same seed gives bit-identical paths.
+    c : optional
+        Conditioning passed to the fields as ``f(x, t, c)`` when given.
+
+    Returns
+    -------
+    Solution
+        ``times`` (k,) and ``states`` (k, n, d).
+
+    Raises
+    ------
+    ValueError
+        For a grid that is not strictly monotone or leaves [0, 1], or a field that
+        returns the wrong shape or a non-finite value (the step and time are named).
+    TypeError
+        For a stepper that does not match the term, or a missing ``rng``.
+    """
+    grid = _as_grid(grid)
+    x = as_points(x_start, "x_start")
+    stochastic = getattr(stepper, "stochastic", None)
+    if stochastic is None:
+        raise TypeError(f"stepper must be one of Euler(), Heun(), RK4(), EulerMaruyama(), StochasticHeun(); received {stepper!r}.")
+    if stochastic != isinstance(term, SDETerm):
+        raise TypeError(
+            f"{type(stepper).__name__} integrates {'an SDETerm' if stochastic else 'a field (ODE)'}; "
+            f"received {type(term).__name__}. Pair ODE steppers with a field and SDE steppers with SDETerm."
+        )
+    if not stochastic and not callable(term):
+        raise TypeError(f"term must be a field f(x, t); received {term!r}.")
+    if stochastic:
+        check_rng(rng)
+    sign = 1.0 if grid[-1] > grid[0] else -1.0   # forward SDE on increasing grids, backward otherwise
+    saved = _save_indices(grid, save_at)
+    states = np.empty((saved.size,) + x.shape)
+    position = {int(i): k for k, i in enumerate(saved)}
+    if 0 in position:
+        states[position[0]] = x
+    for step in range(grid.size - 1):
+        t, t_next = float(grid[step]), float(grid[step + 1])
+        if stochastic:
+            x = stepper.step(term, x, t, t_next, c, step, rng, sign)
+        else:
+            x = stepper.step(term, x, t, t_next, c, step)
+        if step + 1 in position:
+            states[position[step + 1]] = x
+    return Solution(times=grid[saved], states=states)
+
+
+def integrate_reference(field, x_start, t_start, t_end, *, save_at=None, method="DOP853",
+                        rtol=1e-10, atol=1e-12, c=None) -> Solution:
+    r"""Ground-truth ODE trajectories with ``scipy.integrate.solve_ivp`` (adaptive; DOP853 or Radau).
+
+    All n points are integrated as one system of size n·d. ``save_at`` (default:
+    the end points) may be any times between ``t_start`` and ``t_end``; the solver
+    stops at them exactly (``t_eval``).
+    """
+    if method not in ("DOP853", "Radau", "RK45", "LSODA"):
+        raise ValueError(f"method must be 'DOP853' or 'Radau' (or 'RK45', 'LSODA'); received {method!r}.")
+    x = as_points(x_start, "x_start")
+    t_start, t_end = as_time_scalar(t_start, "t_start"), as_time_scalar(t_end, "t_end")
+    times = np.array([t_start, t_end]) if save_at is None else as_times(save_at, "save_at").reshape(-1)
+    shape = x.shape
+    calls = [0]
+
+    def rhs(t, y):
+        calls[0] += 1
+        return _evaluate(field, "field", y.reshape(shape), t, c, calls[0]).ravel()
+
+    solution = solve_ivp(rhs, (t_start, t_end), x.ravel(), method=method, t_eval=times, rtol=rtol, atol=atol)
+    if not solution.success:
+        raise RuntimeError(f"solve_ivp failed: {solution.message}")
+    return Solution(times=solution.t, states=solution.y.T.reshape((-1,) + shape))

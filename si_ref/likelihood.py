@@ -12,7 +12,11 @@ integrated backwards from :math:`t_1` to :math:`t_0` with ``solve_ivp``. The
 divergence is the field's exact one when given, else a Hutchinson estimate
 :math:`\xi^\top J\xi` (Gaussian or Rademacher probes ξ, fixed along the path,
 :math:`J\xi` by a central difference of b), else the trace of a
-central-difference Jacobian (d evaluations pairs; for small d).
+central-difference Jacobian (2d evaluations; for small d). These two
+estimators are the one place where the library differentiates numerically
+(DESIGN's closed-forms rule): they exist for learned fields that have no
+closed-form divergence, and the divergence source is always chosen
+explicitly by the caller.
 
 SDE (arXiv:2303.08797v3, Sec. 2 likelihood estimator). Let :math:`Y` solve the
 backward SDE :math:`dY = b_B\,dt + \sqrt{2\varepsilon}\,dW` from :math:`Y_1 = x` down to
@@ -37,12 +41,12 @@ discretisation.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._checks import as_points, as_time_scalar, check_rng, nonnegative_of_time
+from ._checks import as_points, as_real_scalar, as_time_scalar, check_rng, nonnegative_of_time
 from .samplers import _as_grid, _evaluate
 
 __all__ = ["ode_log_likelihood", "sde_log_likelihood", "LikelihoodEstimate", "hutchinson_divergence",
@@ -57,8 +61,34 @@ class LikelihoodEstimate(NamedTuple):
     samples: np.ndarray
 
 
+def _scalar_field(f, name, args, n, where):
+    """Call a scalar function (a divergence or a log density) on args; check it returns finite (n,)."""
+    raw = np.asarray(f(*args))
+    if raw.dtype.kind not in "iuf" or raw.shape != (n,):
+        raise ValueError(
+            f"{name} must return real values of shape (n,) = ({n},); {where} it returned "
+            f"dtype {raw.dtype} and shape {raw.shape}."
+        )
+    out = raw.astype(np.float64)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} returned NaN or inf {where}.")
+    return out
+
+
+def _check_step(step):
+    step = as_real_scalar(step, "step")
+    if step <= 0:
+        raise ValueError(f"step must be a positive difference step; received step={step!r}.")
+    return step
+
+
 def finite_difference_divergence(field, x, t, *, step=1e-5, c=None):
-    r""":math:`\nabla\cdot f(x) \approx \sum_i [f_i(x + h e_i) - f_i(x - h e_i)] / 2h` (2d field evaluations)."""
+    r""":math:`\nabla\cdot f(x) \approx \sum_i [f_i(x + h e_i) - f_i(x - h e_i)] / 2h` (2d field evaluations).
+
+    x: (n, d); t: one time; returns (n,). Truncation error O(h²).
+    """
+    x, step = as_points(x, "x"), _check_step(step)
+    t = as_time_scalar(t, "t")
     total = np.zeros(x.shape[0])
     for i in range(x.shape[1]):
         shift = np.zeros(x.shape[1])
@@ -75,6 +105,11 @@ def hutchinson_divergence(field, x, t, probes, *, step=1e-5, c=None):
     ``probes`` has shape (K, n, d) with :math:`E[\xi\xi^\top] = I` (Gaussian or Rademacher).
     Unbiased for :math:`\operatorname{tr} J` up to the O(step²) difference error.
     """
+    x, step = as_points(x, "x"), _check_step(step)
+    t = as_time_scalar(t, "t")
+    probes = np.asarray(probes, dtype=np.float64)
+    if probes.ndim != 3 or probes.shape[1:] != x.shape:
+        raise ValueError(f"probes must have shape (K, n, d) with (n, d) = {x.shape}; received shape {probes.shape}.")
     estimates = []
     for xi in probes:
         jvp = (_evaluate(field, "field", x + step * xi, t, c, "divergence")
@@ -91,7 +126,7 @@ def _probes(kind, n_probes, shape, rng):
     raise ValueError(f"probe must be 'gaussian' or 'rademacher'; received {kind!r}.")
 
 
-def ode_log_likelihood(drift, x, base_log_prob, *, divergence="finite-difference", t_start=1.0, t_end=0.0,
+def ode_log_likelihood(drift, x, base_log_prob, *, divergence, t_start=1.0, t_end=0.0,
                        n_probes=1, probe="rademacher", rng=None, method="DOP853", rtol=1e-10, atol=1e-10,
                        step=1e-5, c=None) -> np.ndarray:
     r""":math:`\log\rho_{t_{start}}(x)` by integrating the probability flow backwards with :math:`\int\nabla\cdot b`.
@@ -105,27 +140,38 @@ def ode_log_likelihood(drift, x, base_log_prob, *, divergence="finite-difference
     base_log_prob : callable
         :math:`\log\rho_{t_{end}}`, mapping (n, d) to (n,).
     divergence : callable, "hutchinson" or "finite-difference"
-        The exact :math:`\nabla\cdot b(x, t)` (returns (n,)) when available.
+        Required: the exact :math:`\nabla\cdot b(x, t)` (returns (n,)) when available,
+        else one of the two estimators.
+    t_start, t_end : float
+        :math:`x` is at ``t_start``; ``base_log_prob`` is :math:`\log\rho_{t_{end}}`.
     n_probes, probe, rng
         For ``"hutchinson"``: probes per point (fixed along the path), their law, the generator.
     method, rtol, atol
         ``solve_ivp`` settings of the augmented system.
     step : float
         Difference step for the estimated divergences.
+    c : optional
+        Conditioning passed to ``drift`` (and a callable ``divergence``) when given.
 
     Returns
     -------
     ndarray, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        For an unknown divergence source, a non-positive step, callables that return
+        the wrong shape or non-finite values.
+    TypeError
+        For a missing ``rng`` with ``"hutchinson"``.
     """
     x = as_points(x, "x")
+    step = _check_step(step)
     t_start, t_end = as_time_scalar(t_start, "t_start"), as_time_scalar(t_end, "t_end")
     n, d = x.shape
     if callable(divergence):
         def div(y, t):
-            out = np.asarray(divergence(y, t) if c is None else divergence(y, t, c), dtype=np.float64)
-            if out.shape != (n,) or not np.isfinite(out).all():
-                raise ValueError(f"divergence must return finite values of shape (n,) = ({n},); received shape {out.shape}.")
-            return out
+            return _scalar_field(divergence, "divergence", (y, t) if c is None else (y, t, c), n, f"at t = {t!r}")
     elif divergence == "hutchinson":
         check_rng(rng)
         if isinstance(n_probes, bool) or not isinstance(n_probes, (int, np.integer)) or n_probes < 1:
@@ -153,7 +199,7 @@ def ode_log_likelihood(drift, x, base_log_prob, *, divergence="finite-difference
     x_end, integral = end[:n * d].reshape(n, d), end[n * d:]
     # integral = ∫_{t_start}^{t_end} ∇·b dt = −∫_{t_end}^{t_start} ∇·b dt, and
     # log ρ_{t_start}(x) = log ρ_{t_end}(X_{t_end}) − ∫_{t_end}^{t_start} ∇·b dt
-    return np.asarray(base_log_prob(x_end), dtype=np.float64) + integral
+    return _scalar_field(base_log_prob, "base_log_prob", (x_end,), n, f"at t = {t_end!r}") + integral
 
 
 def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift, divergence_score, grid,
@@ -171,7 +217,8 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
     base_log_prob : callable
         :math:`\log\rho` at ``grid[-1]`` (usually t = 0), (n, d) -> (n,).
     divergence_drift, divergence_score : callable
-        :math:`\nabla\cdot b(x, t)` and :math:`\nabla\cdot s(x, t)`, each returning (n,).
+        :math:`\nabla\cdot b(y, t)` and :math:`\nabla\cdot s(y, t)`, each returning one value
+        per row of y (they are called on all n_paths · n path states at once).
     grid : array_like
         A strictly decreasing time grid (e.g. ``uniform_grid(1, 0, 200)``).
     n_paths : int
@@ -179,6 +226,14 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
     rng : numpy.random.Generator
     control_variate : bool
         Subtract the mean-zero martingale :math:`\int\sqrt{2\varepsilon}\,s\cdot dW` path by path.
+    c : optional
+        Conditioning passed to every field when given.
+
+    Raises
+    ------
+    ValueError
+        For an increasing grid, fewer than 2 paths, negative ε, or callables that
+        return the wrong shape or non-finite values (the step and time are named).
 
     Returns
     -------
@@ -188,7 +243,12 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
     x = as_points(x, "x")
     grid = _as_grid(grid)
     if not grid[-1] < grid[0]:
-        raise ValueError("grid must be decreasing: the backward SDE runs from t = 1 down to t = 0.")
+        raise ValueError("grid must be decreasing: the backward SDE runs from t = 1 down to t = 0; "
+                         "use e.g. uniform_grid(1, 0, 200).")
+    for name, f in (("divergence_drift", divergence_drift), ("divergence_score", divergence_score),
+                    ("base_log_prob", base_log_prob)):
+        if not callable(f):
+            raise TypeError(f"{name} must be a callable; received {f!r}.")
     check_rng(rng)
     if isinstance(n_paths, bool) or not isinstance(n_paths, (int, np.integer)) or n_paths < 2:
         raise ValueError(f"n_paths must be an integer >= 2 (for a standard error); received {n_paths!r}.")
@@ -202,13 +262,15 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
         e = float(nonnegative_of_time(eps, np.asarray(t), "eps"))
         b = _evaluate(drift, "drift", y, t, c, step)
         s = _evaluate(score, "score", y, t, c, step)
-        div_b = np.asarray(divergence_drift(y, t), dtype=np.float64)
-        div_s = np.asarray(divergence_score(y, t), dtype=np.float64)
+        where = f"at step {step} (t = {t!r})"
+        args = (y, t) if c is None else (y, t, c)
+        div_b = _scalar_field(divergence_drift, "divergence_drift", args, y.shape[0], where)
+        div_s = _scalar_field(divergence_score, "divergence_score", args, y.shape[0], where)
         integral += h * (div_b + e * div_s + e * np.sum(s * s, axis=1))   # ∇·b_F + ε|s|²
         dw = np.sqrt(h) * rng.standard_normal(y.shape)
         martingale += np.sqrt(2 * e) * np.sum(s * dw, axis=1)
         y = y - h * (b - e * s) + np.sqrt(2 * e) * dw              # backward SDE, t decreasing
-    samples = np.asarray(base_log_prob(y), dtype=np.float64) - integral
+    samples = _scalar_field(base_log_prob, "base_log_prob", (y,), y.shape[0], f"at t = {float(grid[-1])!r}") - integral
     if control_variate:
         samples = samples - martingale
     samples = samples.reshape(n_paths, n)

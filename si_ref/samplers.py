@@ -329,9 +329,12 @@ def integrate(term, stepper, grid, x_start, *, save_at=None, rng=None, c=None) -
     """
     grid = _as_grid(grid)
     x = as_points(x_start, "x_start")
-    stochastic = getattr(stepper, "stochastic", None)
+    stochastic = None if isinstance(stepper, type) else getattr(stepper, "stochastic", None)
     if stochastic is None:
-        raise TypeError(f"stepper must be one of Euler(), Heun(), RK4(), EulerMaruyama(), StochasticHeun(); received {stepper!r}.")
+        raise TypeError(
+            f"stepper must be an instance such as Euler(), Heun(), RK4(), EulerMaruyama() or "
+            f"StochasticHeun(); received {stepper!r}{' (a class: add the parentheses)' if isinstance(stepper, type) else ''}."
+        )
     if stochastic != isinstance(term, SDETerm):
         raise TypeError(
             f"{type(stepper).__name__} integrates {'an SDETerm' if stochastic else 'a field (ODE)'}; "
@@ -370,13 +373,19 @@ def integrate_reference(field, x_start, t_start, t_end, *, save_at=None, method=
         raise ValueError(f"method must be 'DOP853' or 'Radau' (or 'RK45', 'LSODA'); received {method!r}.")
     x = as_points(x_start, "x_start")
     t_start, t_end = as_time_scalar(t_start, "t_start"), as_time_scalar(t_end, "t_end")
+    if t_start == t_end:
+        raise ValueError(f"t_start and t_end must differ; received both {t_start!r}.")
     times = np.array([t_start, t_end]) if save_at is None else as_times(save_at, "save_at").reshape(-1)
+    low, high = min(t_start, t_end), max(t_start, t_end)
+    if ((times < low) | (times > high)).any():
+        raise ValueError(f"save_at times must lie between t_start = {t_start!r} and t_end = {t_end!r}; "
+                         f"received {times.tolist()}.")
     shape = x.shape
     calls = [0]
 
     def rhs(t, y):
         calls[0] += 1
-        return _evaluate(field, "field", y.reshape(shape), t, c, calls[0]).ravel()
+        return _evaluate(field, "field", y.reshape(shape), t, c, f"(solver call {calls[0]})").ravel()
 
     solution = solve_ivp(rhs, (t_start, t_end), x.ravel(), method=method, t_eval=times, rtol=rtol, atol=atol)
     if not solution.success:

@@ -15,9 +15,10 @@ denoisers :math:`\hat x_0, \hat x_1`, velocity
 
 Division by a coefficient that vanishes (γ at t = 0 and 1, α at t = 1, β at
 t = 0) raises a ``ValueError`` naming the offending times. Wrappers that
-divide accept ``eps``: the coefficient is then replaced by
+divide by γ, α or β accept ``eps``: the coefficient is then replaced by
 ``max(coefficient, eps)`` (a clamp from below, applied only where it is
-smaller) and the docstring says so. Where :math:`\dot\gamma` is infinite
+smaller) and the docstring says so. Divisors that change sign
+(:math:`\gamma\dot\gamma`, :math:`\dot\alpha\beta - \alpha\dot\beta`) are never clamped. Where :math:`\dot\gamma` is infinite
 (Brownian schedules at the endpoints) a wrapper that multiplies by it raises;
 the forms through the finite :math:`\gamma\dot\gamma` never do.
 
@@ -140,7 +141,10 @@ class Wrapper:
             )
         if out.dtype.kind not in "iuf":
             raise TypeError(f"the wrapped {name} must return real numbers; received dtype {out.dtype}.")
-        return out.astype(np.float64)
+        out = out.astype(np.float64)
+        if not np.isfinite(out).all():
+            raise ValueError(f"the wrapped {name} returned NaN or inf (at t = {np.ravel(t)[:5].tolist()}).")
+        return out
 
     @staticmethod
     def _divisor(values, times, column, what, eps, fix):
@@ -274,11 +278,17 @@ class ScoreFromDenoisers(Wrapper):
 class _DenoiserFromScore(Wrapper):
     """Tweedie's formula for a Gaussian base N(m0, S0) independently coupled to the target."""
 
-    def __init__(self, score, interpolant, base=None):
+    def __init__(self, score, interpolant, base=None, *, eps=None):
         self.score = _check_field(score, "score")
         self.interpolant = _check_interpolant(interpolant)
+        self.eps = _check_eps(eps)
         if self.interpolant.kind == "mirror":
             raise ValueError("Tweedie's formula here needs a Gaussian base; a mirror interpolant has none.")
+        if base is None and self.interpolant.kind != "one-sided":
+            raise ValueError(
+                "base is required for a two-sided interpolant: pass the Gaussian base distribution "
+                "(base=None means N(0, I) and is accepted only for one-sided interpolants)."
+            )
         if base is not None and not isinstance(base, Gaussian):
             raise TypeError(f"base must be a Gaussian (the base distribution N(m0, S0)) or None for N(0, I); received {type(base).__name__}.")
         self.base = base
@@ -298,7 +308,7 @@ class DenoiserX0FromScore(_DenoiserFromScore):
     :math:`u = \alpha x_0 + \gamma z \sim N(\alpha m_0, \alpha^2 S_0 + \gamma^2 I)`, so
     :math:`s = -\Sigma_u^{-1}(E[u \mid x_t] - \alpha m_0)` and
     :math:`E[x_0 \mid x_t] = m_0 + \alpha S_0 \Sigma_u^{-1}(E[u \mid x_t] - \alpha m_0)`.
-    ``base=None`` means N(0, I), giving :math:`\hat x_0 = -\alpha s`.
+    ``base=None`` means N(0, I) (one-sided interpolants only), giving :math:`\hat x_0 = -\alpha s`.
     """
 
     def _convert(self, x, times, column, c):
@@ -311,7 +321,8 @@ class DenoiserX1FromScore(_DenoiserFromScore):
     r"""Tweedie for the target: :math:`\hat x_1 = (x - \alpha m_0 + (\alpha^2 S_0 + \gamma^2 I) s) / \beta`.
 
     Same setting as :class:`DenoiserX0FromScore`: :math:`x = \beta\hat x_1 + E[u \mid x_t]` and
-    :math:`E[u \mid x_t] = \alpha m_0 - \Sigma_u s`. Divides by β: t = 0 raises.
+    :math:`E[u \mid x_t] = \alpha m_0 - \Sigma_u s`. Divides by β: t = 0 raises unless
+    ``eps`` clamps β from below.
     """
 
     def _convert(self, x, times, column, c):
@@ -319,8 +330,8 @@ class DenoiserX1FromScore(_DenoiserFromScore):
         I = self.interpolant
         alpha = self._col(I.alpha(times), column)
         gamma_sq = self._col(I.gamma(times) ** 2, column)
-        beta = self._divisor(I.beta(times), times, column, "beta", None,
-                             "At beta = 0 the data are not seen; use t > 0.")
+        beta = self._divisor(I.beta(times), times, column, "beta", self.eps,
+                             "At beta = 0 the data are not seen; pass eps or use t > 0.")
         s = self._field(self.score, "score", x, times, c)
         sigma_s = alpha**2 * (s @ s0.T) + gamma_sq * s
         return (x - alpha * m0 + sigma_s) / beta
@@ -607,6 +618,9 @@ class VelocityFromDenoiserX0(_AffinePathWrapper):
 
 class _FromVelocity(_AffinePathWrapper):
     source_name = "velocity"
+
+    def __init__(self, field, interpolant):  # the divisor α̇β − αβ̇ changes sign: no eps clamp
+        super().__init__(field, interpolant)
 
     def _wronskian(self, times, column):
         I = self.interpolant

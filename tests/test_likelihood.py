@@ -75,8 +75,9 @@ def test_sde_likelihood_estimate_agrees_within_its_standard_error_in_1d(control_
                                   grid=uniform_grid(1, 0, 400), n_paths=4000, rng=np.random.default_rng(12),
                                   control_variate=control_variate)
     error = estimate.mean - case.log_density(x, 1.0)
-    # discretisation bias of Euler-Maruyama at 400 steps is ~2e-3 (measured), added to 4 standard errors
-    assert np.all(np.abs(error) < 4 * estimate.standard_error + 3e-3), (error, estimate.standard_error)
+    # discretisation bias of Euler-Maruyama at 400 steps is up to ~4.5e-3 (measured, control variate),
+    # added to 4 standard errors
+    assert np.all(np.abs(error) < 4 * estimate.standard_error + 6e-3), (error, estimate.standard_error)
     if control_variate:  # the martingale carries nearly all of the variance
         assert np.all(estimate.standard_error < 5e-3)
 
@@ -98,6 +99,10 @@ def test_sde_likelihood_without_the_ito_correction_is_biased():
     assert abs(no_correction.mean[0] - exact[0]) > 10 * no_correction.standard_error[0] + 1e-2
 
 
+ZERO = lambda y, t: np.zeros(y.shape[0])  # noqa: E731
+ZERO_X = lambda y: np.zeros(y.shape[0])  # noqa: E731
+ZERO_FIELD = lambda y, t: np.zeros_like(y)  # noqa: E731
+
 BAD = [
     ("divergence-unknown", lambda: ode_log_likelihood(mixture_case_2d().drift, X2, np.zeros, divergence="autodiff"), ValueError,
      ["divergence must be a callable", "'autodiff'"]),
@@ -108,9 +113,24 @@ BAD = [
     ("sde-grid-increasing", lambda: sde_log_likelihood(np.zeros_like, np.zeros_like, 1.0, X2, np.zeros, divergence_drift=None,
                                                        divergence_score=None, grid=[0.0, 1.0], n_paths=10, rng=np.random.default_rng(0)),
      ValueError, ["grid must be decreasing"]),
-    ("sde-one-path", lambda: sde_log_likelihood(np.zeros_like, np.zeros_like, 1.0, X2, np.zeros, divergence_drift=None,
-                                                divergence_score=None, grid=[1.0, 0.0], n_paths=1, rng=np.random.default_rng(0)),
+    ("sde-one-path", lambda: sde_log_likelihood(np.zeros_like, np.zeros_like, 1.0, X2, np.zeros, divergence_drift=ZERO,
+                                                divergence_score=ZERO, grid=[1.0, 0.0], n_paths=1, rng=np.random.default_rng(0)),
      ValueError, ["n_paths must be an integer >= 2"]),
+    ("sde-divergence-not-callable", lambda: sde_log_likelihood(np.zeros_like, np.zeros_like, 1.0, X2, np.zeros, divergence_drift=None,
+                                                               divergence_score=ZERO, grid=[1.0, 0.0], n_paths=2, rng=np.random.default_rng(0)),
+     TypeError, ["divergence_drift must be a callable"]),
+    ("sde-divergence-wrong-shape", lambda: sde_log_likelihood(ZERO_FIELD, ZERO_FIELD, 1.0, X2, ZERO_X,
+                                                              divergence_drift=lambda y, t: np.zeros((y.shape[0], 1)), divergence_score=ZERO,
+                                                              grid=[1.0, 0.0], n_paths=2, rng=np.random.default_rng(0)),
+     ValueError, ["divergence_drift must return real values of shape (n,) = (6,)", "at step 0 (t = 1.0)", "(6, 1)"]),
+    ("ode-base-log-prob-wrong-shape", lambda: ode_log_likelihood(mixture_case_2d().drift, X2, lambda y: np.zeros((3, 1)),
+                                                                 divergence=mixture_case_2d().divergence), ValueError,
+     ["base_log_prob must return real values of shape (n,) = (3,)", "(3, 1)"]),
+    ("ode-divergence-nan", lambda: ode_log_likelihood(mixture_case_2d().drift, X2, ZERO_X, divergence=lambda y, t: np.full(3, np.nan)),
+     ValueError, ["divergence returned NaN or inf"]),
+    ("ode-step-zero", lambda: ode_log_likelihood(mixture_case_2d().drift, X2, ZERO_X, divergence="finite-difference", step=0.0), ValueError,
+     ["step must be a positive difference step"]),
+    ("ode-divergence-missing", lambda: ode_log_likelihood(mixture_case_2d().drift, X2, ZERO_X), TypeError, ["divergence"]),
 ]
 
 

@@ -1,0 +1,327 @@
+"""The hand-written MLP: backprop against finite differences, Adam against closed forms,
+a fit against an exact Gaussian drift, determinism, float32 mode, and bad inputs."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import si_ref
+from si_ref.mlp import MLP, Adam, MLPField, flatten, time_features, unflatten
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+# --- time features ------------------------------------------------------------------------------
+
+def test_time_features_match_their_definition_at_quarter_times():
+    t = np.array([0.0, 0.25, 0.5])
+    features = time_features(t, 2)
+    # columns: t, sin(2πt), sin(4πt), cos(2πt), cos(4πt)
+    expected = np.array([
+        [0.0, 0.0, 0.0, 1.0, 1.0],
+        [0.25, 1.0, 0.0, 0.0, -1.0],
+        [0.5, 0.0, 0.0, -1.0, 1.0],
+    ])
+    assert features.shape == (3, 5) and features.dtype == np.float64
+    np.testing.assert_allclose(features, expected, atol=1e-15)
+    np.testing.assert_array_equal(time_features(t, 0), t[:, None])
+
+
+# --- backprop -----------------------------------------------------------------------------------
+
+def norm_relative_error(a, b):
+    """‖a − b‖ / max(‖a‖, ‖b‖), 0 when both vanish."""
+    scale = max(np.linalg.norm(a), np.linalg.norm(b))
+    return 0.0 if scale == 0 else np.linalg.norm(a - b) / scale
+
+
+@given(
+    seed=seeds,
+    in_dim=st.integers(1, 4),
+    out_dim=st.integers(1, 3),
+    widths=st.lists(st.integers(1, 8), min_size=1, max_size=3),
+    activation=st.sampled_from(["silu", "tanh"]),
+    n=st.integers(1, 5),
+)
+def test_backprop_equals_central_differences(seed, in_dim, out_dim, widths, activation, n):
+    rng = np.random.default_rng(seed)
+    net = MLP(in_dim, out_dim, widths=widths, activation=activation, rng=rng)
+    net.set_flat_parameters(rng.standard_normal(net.n_parameters))   # random biases too, not just 0
+    inputs = rng.standard_normal((n, in_dim))
+    target = rng.standard_normal((n, out_dim))
+    A = rng.standard_normal((out_dim, out_dim))
+    Q = A @ A.T + np.eye(out_dim)                                   # loss ½ Σ_i (f_i − y_i)ᵀ Q (f_i − y_i)
+
+    def loss(theta):
+        net.set_flat_parameters(theta)
+        r = net.forward(inputs) - target
+        return 0.5 * np.sum((r @ Q) * r)
+
+    theta = net.get_flat_parameters()
+    residual = net.forward(inputs) - target
+    backprop = flatten(net.backward(residual @ Q))                  # ∂loss/∂f = (f − y) Q
+
+    h = 1e-5
+    finite_difference = np.empty_like(theta)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = h
+        finite_difference[i] = (loss(theta + e) - loss(theta - e)) / (2 * h)
+
+    assert np.linalg.norm(finite_difference) > 0
+    assert norm_relative_error(backprop, finite_difference) <= 1e-6
+
+
+def test_gradients_are_views_of_the_flat_gradient_in_parameter_order():
+    net = MLP(3, 2, widths=(4, 5), rng=np.random.default_rng(0))
+    net.forward(np.ones((2, 3)))
+    grads = net.backward(np.ones((2, 2)))
+    assert [g.shape for g in grads] == [p.shape for p in net.parameters()]
+    np.testing.assert_array_equal(flatten(grads), net.flat_gradients)
+    np.testing.assert_array_equal(flatten(net.parameters()), net.flat_parameters)
+    for a, b in zip(unflatten(net.flat_parameters, net.parameters()), net.parameters()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_activations_do_not_overflow_for_huge_preactivations():
+    # warnings are errors (pyproject): a naive exp(-z) in the sigmoid would fail here
+    for activation in ("silu", "tanh"):
+        net = MLP(1, 1, widths=(2,), activation=activation, rng=np.random.default_rng(0))
+        out = net.forward(np.array([[-1e6], [1e6]]))
+        grads = net.backward(np.ones_like(out))
+        assert np.isfinite(out).all() and np.isfinite(flatten(grads)).all()
+
+
+# --- float32 mode -------------------------------------------------------------------------------
+
+def test_float32_mode_stays_float32_through_forward_backward_and_adam():
+    rng = np.random.default_rng(0)
+    net = MLP(3, 2, widths=(8, 8), dtype=np.float32, rng=rng)
+    optimizer = Adam([net.flat_parameters], lr=1e-3)
+    out = net.forward(rng.standard_normal((5, 3)).astype(np.float32))
+    grads = net.backward(out.copy())
+    optimizer.step([net.flat_gradients])
+    arrays = [out, *grads, *net.parameters(), net.flat_parameters, net.flat_gradients, *optimizer.m, *optimizer.v]
+    arrays += [buf for layer in net.layers for buf in layer._buffers.values()]
+    assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
+
+
+def test_float32_field_trains_in_float32_and_returns_float64():
+    rng = np.random.default_rng(0)
+    field = MLPField(2, widths=(8,), dtype=np.float32, rng=rng)
+    x = rng.standard_normal((64, 2))
+    field.fit(x, rng.uniform(size=64), -x, epochs=2, batch_size=16, rng=rng)
+    assert field.network.flat_parameters.dtype == np.float32
+    assert {b.dtype for b in field._buffers.values()} == {np.dtype(np.float32)}
+    assert field(x, 0.5).dtype == np.float64
+
+
+# --- Adam ---------------------------------------------------------------------------------------
+
+def test_adam_first_step_is_lr_times_normalised_gradient():
+    # after one step the bias-corrected moments are m̂ = g, v̂ = g², so Δp = −lr g / (|g| + ε)
+    p = np.array([1.0, -2.0, 3.0])
+    g = np.array([0.5, -4.0, 1e-3])
+    optimizer = Adam([p], lr=0.1, eps=1e-8)
+    optimizer.step([g])
+    np.testing.assert_allclose(p, np.array([1.0, -2.0, 3.0]) - 0.1 * g / (np.abs(g) + 1e-8), rtol=1e-14)
+
+
+def test_adam_converges_to_the_minimiser_of_a_convex_quadratic():
+    # f(p) = ½ (p − p*)ᵀ H (p − p*), minimiser p* in closed form
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 4))
+    H = A @ A.T + 0.5 * np.eye(4)
+    p_star = rng.standard_normal(4)
+    p = np.zeros(4)
+    optimizer = Adam([p], lr=1e-2)
+    for _ in range(3000):
+        optimizer.step([H @ (p - p_star)])
+    np.testing.assert_allclose(p, p_star, atol=1e-3)
+
+
+def test_adam_on_the_flat_vector_equals_adam_on_the_parameter_list():
+    nets = [MLP(2, 2, widths=(3,), rng=np.random.default_rng(5)) for _ in range(2)]
+    flat_opt = Adam([nets[0].flat_parameters], lr=1e-2)
+    list_opt = Adam(nets[1].parameters(), lr=1e-2)
+    inputs = np.random.default_rng(6).standard_normal((7, 2))
+    for _ in range(3):
+        for net in nets:
+            net.backward(net.forward(inputs).copy())
+        flat_opt.step([nets[0].flat_gradients])
+        list_opt.step(nets[1].gradients())
+    np.testing.assert_array_equal(nets[0].flat_parameters, nets[1].flat_parameters)
+
+
+# --- fitting ------------------------------------------------------------------------------------
+
+CASE = si_ref.GaussianCase(
+    si_ref.LinearInterpolant(si_ref.BrownianGamma()),
+    si_ref.Gaussian(np.zeros(1), np.eye(1)),
+    si_ref.Gaussian(np.array([2.0]), np.array([[0.25]])),
+)
+
+
+def drift_data(n, rng):
+    """Points x_t of the interpolant at uniform times, and the exact drift b(x_t, t) there."""
+    t = rng.uniform(size=n)
+    x0, x1 = CASE.base.sample(n, rng), CASE.target.sample(n, rng)
+    x = CASE.interpolant.interpolant(t, x0, x1, rng.standard_normal((n, 1)))
+    return x, t, CASE.drift(x, t)
+
+
+def test_fit_learns_the_exact_gaussian_drift_to_two_percent():
+    x, t, b = drift_data(2048, np.random.default_rng(1))
+    field = MLPField(1, widths=(32, 32), n_frequencies=2, rng=np.random.default_rng(0))
+    history = field.fit(x, t, b, epochs=100, batch_size=128, lr=3e-3, rng=np.random.default_rng(2))
+
+    x_test, t_test, b_test = drift_data(4096, np.random.default_rng(3))    # held out
+    relative_l2 = np.linalg.norm(field(x_test, t_test) - b_test) / np.linalg.norm(b_test)
+    assert relative_l2 <= 0.02                                            # measured 0.6%
+
+    assert history.shape == (100,)
+    block_means = history.reshape(10, 10).mean(axis=1)
+    assert np.all(np.diff(block_means) < 0)
+    assert history[-1] < 1e-3 * history[0]
+
+
+def test_same_seed_gives_bit_identical_history_and_weights():
+    x, t, b = drift_data(300, np.random.default_rng(1))
+
+    def train(seed):
+        field = MLPField(1, widths=(8, 8), rng=np.random.default_rng(seed))
+        return field.fit(x, t, b, epochs=5, batch_size=64, rng=np.random.default_rng(seed + 1)), field
+
+    (h1, f1), (h2, f2), (h3, _) = train(0), train(0), train(1)
+    np.testing.assert_array_equal(h1, h2)
+    np.testing.assert_array_equal(f1.network.flat_parameters, f2.network.flat_parameters)
+    assert not np.array_equal(h1, h3)
+
+
+def test_zero_weight_points_do_not_influence_training():
+    x, t, b = drift_data(200, np.random.default_rng(1))
+    weights = np.where(np.arange(200) % 3 == 0, 0.0, 2.0)
+    corrupted = np.where(weights[:, None] == 0, 1e3, b)
+
+    def train(targets):
+        field = MLPField(1, widths=(8,), rng=np.random.default_rng(0))
+        history = field.fit(x, t, targets, epochs=3, batch_size=32, rng=np.random.default_rng(1), weights=weights)
+        return history, field.network.flat_parameters
+
+    (h1, p1), (h2, p2) = train(b), train(corrupted)
+    np.testing.assert_array_equal(h1, h2)
+    np.testing.assert_array_equal(p1, p2)
+
+
+def test_constant_weights_give_the_unweighted_fit():
+    x, t, b = drift_data(100, np.random.default_rng(1))
+    runs = []
+    for weights in (None, np.full(100, 7.0)):
+        field = MLPField(1, widths=(8,), rng=np.random.default_rng(0))
+        history = field.fit(x, t, b, epochs=3, batch_size=32, rng=np.random.default_rng(1), weights=weights)
+        runs.append((history, field.network.flat_parameters))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])   # weights rescale to exactly 1
+
+
+def test_standardisation_is_set_by_the_first_fit_and_then_frozen():
+    rng = np.random.default_rng(0)
+    x = 5.0 + 3.0 * rng.standard_normal((500, 2))
+    field = MLPField(2, widths=(4,), rng=rng)
+    field.fit(x, 0.5, x, epochs=1, rng=rng)
+    np.testing.assert_allclose(field.x_mean, x.mean(axis=0))
+    np.testing.assert_allclose(field.x_scale, x.std(axis=0))
+    field.fit(x + 100.0, 0.5, x, epochs=1, rng=rng)
+    np.testing.assert_allclose(field.x_mean, x.mean(axis=0))
+
+    plain = MLPField(2, widths=(4,), standardize=False, rng=rng)
+    plain.fit(x, 0.5, x, epochs=1, rng=rng)
+    np.testing.assert_array_equal(plain.x_mean, np.zeros(2))
+    np.testing.assert_array_equal(plain.x_scale, np.ones(2))
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((10, 1))
+    MLPField(1, widths=(2,), rng=rng).fit(x, 0.5, x, epochs=3, rng=rng, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" loss ")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+
+
+def test_field_protocol_scalar_time_and_ignored_conditioning():
+    rng = np.random.default_rng(0)
+    field = MLPField(2, widths=(4,), rng=rng)
+    x = rng.standard_normal((5, 2))
+    out = field(x, 0.3)
+    assert out.shape == (5, 2) and out.dtype == np.float64
+    np.testing.assert_array_equal(out, field.predict(x, np.full(5, 0.3)))
+    np.testing.assert_array_equal(out, field(x, 0.3, c=np.ones(5)))
+    out[:] = 0.0                                      # a fresh array: the next call is unaffected
+    assert not np.array_equal(field(x, 0.3), out)
+
+
+# --- bad inputs ---------------------------------------------------------------------------------
+
+RNG = np.random.default_rng(0)
+FIELD = MLPField(2, widths=(4,), rng=np.random.default_rng(0))
+X = np.ones((6, 2))
+T = np.full(6, 0.5)
+
+
+def fit(**overrides):
+    kwargs = dict(x=X, t=T, y=X, epochs=1, batch_size=2, lr=1e-3, rng=RNG)
+    kwargs.update(overrides)
+    return lambda: FIELD.fit(kwargs.pop("x"), kwargs.pop("t"), kwargs.pop("y"), **kwargs)
+
+
+# (id, call, exception, fragments that must all appear in the message)
+CASES = [
+    ("y-rows-differ", fit(y=np.ones((5, 2))), ValueError, ["y must have the shape of x", "(5, 2)"]),
+    ("x-wrong-dim", fit(x=np.ones((6, 3))), ValueError, ["x must have d = 2 columns", "(6, 3)"]),
+    ("x-one-dimensional", fit(x=np.ones(6)), ValueError, ["x must have shape (n, d)", "(6,)"]),
+    ("t-wrong-length", fit(t=np.full(5, 0.5)), ValueError, ["t must be a scalar or have shape (n,) = (6,)", "(5,)"]),
+    ("t-outside-unit-interval", fit(t=1.5), ValueError, ["t must lie in", "1.5"]),
+    ("x-empty", fit(x=np.ones((0, 2)), y=np.ones((0, 2))), ValueError, ["x must contain at least one point"]),
+    ("x-nan", fit(x=np.full((6, 2), np.nan)), ValueError, ["x must contain only finite values"]),
+    ("y-nan", fit(y=np.where(X > 0, np.nan, X)), ValueError, ["y must contain only finite values"]),
+    ("weights-negative", fit(weights=-np.ones(6)), ValueError, ["weights must be finite, non-negative"]),
+    ("weights-wrong-shape", fit(weights=np.ones(5)), ValueError, ["weights must have shape (n,) = (6,)"]),
+    ("lr-zero", fit(lr=0.0), ValueError, ["lr must be > 0", "lr=0.0"]),
+    ("lr-negative", fit(lr=-1e-3), ValueError, ["lr must be > 0", "-0.001"]),
+    ("epochs-zero", fit(epochs=0), ValueError, ["epochs must be an integer >= 1", "epochs=0"]),
+    ("epochs-float", fit(epochs=2.5), TypeError, ["epochs must be an integer", "2.5"]),
+    ("batch-size-zero", fit(batch_size=0), ValueError, ["batch_size must be an integer >= 1", "batch_size=0"]),
+    ("fit-rng-seed-int", fit(rng=0), TypeError, ["rng must be a numpy.random.Generator", "int"]),
+    ("activation-unknown", lambda: MLPField(2, activation="relu", rng=RNG), ValueError,
+     ["activation must be one of", "'relu'"]),
+    ("rng-legacy-randomstate", lambda: MLP(2, 2, rng=np.random.RandomState(0)), TypeError,
+     ["rng must be a numpy.random.Generator", "RandomState"]),
+    ("dtype-float16", lambda: MLP(2, 2, dtype=np.float16, rng=RNG), ValueError, ["dtype must be np.float32 or np.float64"]),
+    ("widths-int", lambda: MLP(2, 2, widths=64, rng=RNG), TypeError, ["widths must be a sequence", "64"]),
+    ("widths-zero", lambda: MLP(2, 2, widths=(4, 0), rng=RNG), ValueError, ["widths[1] must be an integer >= 1", "widths[1]=0"]),
+    ("dim-zero", lambda: MLPField(0, rng=RNG), ValueError, ["dim must be an integer >= 1", "dim=0"]),
+    ("n-frequencies-negative", lambda: time_features(T, -1), ValueError, ["n_frequencies must be >= 0"]),
+    ("time-features-column", lambda: time_features(T[:, None], 2), ValueError, ["t must have shape (n,)", "(6, 1)"]),
+    ("forward-wrong-width", lambda: MLP(2, 2, rng=RNG).forward(np.ones((3, 5))), ValueError,
+     ["inputs must have shape (n, in_dim) = (n, 2)", "(3, 5)"]),
+    ("backward-before-forward", lambda: MLP(2, 2, rng=RNG).backward(np.ones((3, 2))), RuntimeError,
+     ["call forward(inputs) first"]),
+    ("adam-lr-zero", lambda: Adam([np.zeros(2)], lr=0.0), ValueError, ["lr must be > 0"]),
+    ("adam-beta1-one", lambda: Adam([np.zeros(2)], beta1=1.0), ValueError, ["beta1 must lie in [0, 1)", "1.0"]),
+    ("adam-eps-negative", lambda: Adam([np.zeros(2)], eps=-1.0), ValueError, ["eps must be > 0"]),
+    ("adam-int-parameter", lambda: Adam([np.zeros(2, dtype=int)]), TypeError,
+     ["parameters[0] must be a writable floating-point ndarray", "int64"]),
+    ("adam-gradient-shape", lambda: Adam([np.zeros(2)]).step([np.zeros(3)]), ValueError,
+     ["gradients[0] must have shape (2,)", "(3,)"]),
+    ("adam-gradient-dtype", lambda: Adam([np.zeros(2, np.float32)]).step([np.zeros(2)]), ValueError,
+     ["gradients[0] must have shape (2,) and dtype float32", "float64"]),
+]
+
+
+@pytest.mark.parametrize("call, exception, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_inputs_raise_errors_naming_the_argument(call, exception, fragments):
+    with pytest.raises(exception) as info:
+        call()
+    for fragment in fragments:
+        assert fragment in str(info.value)

@@ -8,7 +8,11 @@ and arXiv:2303.08797.
 
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase, GaussianComponents
+from .fitting import fit_drift, fit_field
 from .likelihood import LikelihoodEstimate, ode_log_likelihood, sde_log_likelihood
+from .losses import Batch, mean_square_loss, objective, sample_batch
+from .mlp import MLP, Adam, MLPField, time_features
+from .ridge import PolynomialFeatures, RandomFourierFeatures, RidgeField
 from .samplers import (
     RK4,
     Euler,
@@ -120,6 +124,20 @@ __all__ = [
     "ode_log_likelihood",
     "sde_log_likelihood",
     "LikelihoodEstimate",
+    # objectives and fitting
+    "Batch",
+    "sample_batch",
+    "objective",
+    "mean_square_loss",
+    "RidgeField",
+    "RandomFourierFeatures",
+    "PolynomialFeatures",
+    "MLP",
+    "MLPField",
+    "Adam",
+    "time_features",
+    "fit_field",
+    "fit_drift",
     # wrappers: the seed's three, then the rest of the conversion graph
     "Wrapper",
     "ScoreFromNoise",

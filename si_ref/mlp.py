@@ -780,7 +780,7 @@ class MLPField:
             if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0):
                 raise ValueError(
                     "weights must be finite, non-negative and not all zero; received "
-                    f"min {weights.min()!r}, max {weights.max()!r}, sum {weights.sum()!r}."
+                    f"min {float(weights.min())!r}, max {float(weights.max())!r}, sum {float(weights.sum())!r}."
                 )
             weights = (weights / weights.mean()).astype(self.dtype)
 

@@ -125,3 +125,16 @@ def divergence(F, x, h):
 def laplacian(f, x, h):
     """(n,) Laplacian of a scalar field f: (n, d) -> (n,)."""
     return sum(second_partial(f, x, i, h) for i in range(x.shape[1]))
+
+
+def assert_raises_naming(call, exception, fragments):
+    """The bad-input tables: ``call()`` raises ``exception`` whose message holds every fragment,
+    and prints numbers as numbers (no ``np.float64(...)``)."""
+    import pytest
+
+    with pytest.raises(exception) as info:
+        call()
+    message = str(info.value)
+    assert "np.float64(" not in message, message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"

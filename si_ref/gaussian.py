@@ -48,7 +48,7 @@ vector fields return (n, d), scalar fields (n,).
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy.integrate import solve_ivp

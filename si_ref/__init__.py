@@ -11,6 +11,7 @@ from .gaussian import GaussianCase, GaussianComponents
 from .fitting import fit_drift, fit_field
 from .likelihood import LikelihoodEstimate, ode_log_likelihood, sde_log_likelihood
 from .losses import Batch, mean_square_loss, objective, sample_batch
+from .metrics import energy_distance, mmd
 from .mlp import MLP, Adam, MLPField, time_features
 from .ridge import PolynomialFeatures, RandomFourierFeatures, RidgeField
 from .samplers import (
@@ -138,6 +139,8 @@ __all__ = [
     "time_features",
     "fit_field",
     "fit_drift",
+    "energy_distance",
+    "mmd",
     # wrappers: the seed's three, then the rest of the conversion graph
     "Wrapper",
     "ScoreFromNoise",

@@ -27,7 +27,7 @@ from scipy.linalg import cho_factor, cho_solve, eigh
 
 from ._checks import as_points, as_real_scalar, as_times, check_rng, time_column
 
-__all__ = ["RandomFourierFeatures", "PolynomialFeatures", "RidgeField"]
+__all__ = ["RandomFourierFeatures", "PolynomialFeatures", "RidgeField", "gcv_alpha"]
 
 
 def _times_for(x, t):
@@ -105,6 +105,43 @@ class PolynomialFeatures:
         return (monomials[:, :, None] * legendre[:, None, :]).reshape(x.shape[0], -1)
 
 
+def gcv_alpha(gram, rhs, y_norm, n, alpha_grid):
+    r"""The relative α of the grid minimising GCV(λ) = n |Y − ΦW_λ|² / (n − tr H_λ)², and that score.
+
+    From the Gram matrix :math:`\Phi^\top\Phi = V \operatorname{diag}(e) V^\top`, :math:`\Phi^\top Y`
+    (``rhs``) and :math:`|Y|^2` (``y_norm``) alone, with :math:`\lambda = \alpha\,\operatorname{tr}(\Phi^\top\Phi)/m`
+    and :math:`p = V^\top\Phi^\top Y`:
+    :math:`|Y - \Phi W_\lambda|^2 = |Y|^2 - \sum p^2 (e + 2\lambda)/(e + \lambda)^2`,
+    :math:`\operatorname{tr} H_\lambda = \sum e/(e + \lambda)`.
+
+    Returns
+    -------
+    (alpha, score)
+
+    Raises
+    ------
+    ValueError
+        When every candidate has tr H >= n (more effective parameters than samples).
+    """
+    scale = np.trace(gram) / gram.shape[0]
+    e, V = eigh(gram)
+    e = np.maximum(e, 0.0)                     # rounding can leave tiny negative eigenvalues
+    projected = V.T @ rhs                      # (m, d)
+    best, best_score = None, np.inf
+    for alpha in alpha_grid:
+        lam = alpha * scale
+        residual = max(y_norm - float(np.sum(projected**2 * ((e + 2.0 * lam) / (e + lam) ** 2)[:, None])), 0.0)
+        dof = float(np.sum(e / (e + lam)))
+        if dof >= n:
+            continue
+        score = n * residual / (n - dof) ** 2
+        if score < best_score:
+            best, best_score = float(alpha), score
+    if best is None:
+        raise ValueError("gcv found no admissible alpha (more features than samples at every candidate); pass alpha.")
+    return best, best_score
+
+
 class RidgeField:
     r"""A field :math:`\hat f(x, t) = W^\top\phi(x, t)` fitted by ridge regression (scikit-learn style).
 
@@ -166,27 +203,7 @@ class RidgeField:
         return self
 
     def _gcv(self, phi, y, gram, rhs, scale):
-        r"""argmin over the grid of GCV(λ) = n |Y − ΦW_λ|² / (n − tr H_λ)², from Φ^TΦ = V diag(e) V^T."""
-        n = phi.shape[0]
-        e, V = eigh(gram)
-        e = np.maximum(e, 0.0)                     # rounding can leave tiny negative eigenvalues
-        projected = V.T @ rhs                      # (m, d)
-        y_norm = np.sum(y * y)
-        best, best_score = None, np.inf
-        for alpha in self.alpha_grid:
-            lam = alpha * scale
-            # |Y − ΦW|² = |Y|² − 2 tr(WᵀΦᵀY) + tr(WᵀΦᵀΦW) = |Y|² − Σ p² (e + 2λ)/(e + λ)²,
-            # with W = V diag(1/(e+λ)) Vᵀ ΦᵀY and p = Vᵀ ΦᵀY
-            fitted = np.sum(projected**2 * ((e + 2.0 * lam) / (e + lam) ** 2)[:, None])
-            residual = max(y_norm - fitted, 0.0)
-            dof = np.sum(e / (e + lam))                # tr H_λ
-            if dof >= n:
-                continue
-            score = n * residual / (n - dof) ** 2
-            if score < best_score:
-                best, best_score = float(alpha), score
-        if best is None:
-            raise ValueError("gcv found no admissible alpha (more features than samples at every candidate); pass alpha.")
+        best, _ = gcv_alpha(gram, rhs, float(np.sum(y * y)), phi.shape[0], self.alpha_grid)
         return best
 
     def predict(self, x, t) -> np.ndarray:

@@ -56,13 +56,14 @@ from typing import NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
-from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.linalg import cho_factor, cho_solve
 from scipy.spatial.distance import cdist
 from scipy.special import softmax
 
 import si_ref
 from si_ref.fitting import training_data
 from si_ref.losses import sample_batch
+from si_ref.ridge import gcv_alpha
 from si_ref.metrics import energy_distance, median_bandwidth, mmd
 from si_ref.wrappers import DriftFromVelocityScore
 
@@ -182,24 +183,9 @@ def _gram(features, x, t, y, chunk=50_000):
 
 
 def _ridge_gcv(gram, rhs, y_norm, n, alpha_grid):
-    r"""(GCV score, relative α, coefficients) minimising GCV(λ) = n|Y − ΦW|²/(n − tr H)² over the grid.
-
-    Same formulas as :class:`si_ref.RidgeField` (λ = α tr(ΦᵀΦ)/m), from one eigendecomposition.
-    """
+    """(GCV score, relative α, coefficients): α from :func:`si_ref.ridge.gcv_alpha`, W by Cholesky."""
+    alpha, score = gcv_alpha(gram, rhs, y_norm, n, alpha_grid)
     scale = np.trace(gram) / gram.shape[0]
-    e, V = eigh(gram)
-    e = np.maximum(e, 0.0)
-    projected = V.T @ rhs
-    best = (np.inf, None)
-    for alpha in alpha_grid:
-        lam = alpha * scale
-        residual = max(y_norm - np.sum(projected**2 * ((e + 2 * lam) / (e + lam) ** 2)[:, None]), 0.0)
-        dof = np.sum(e / (e + lam))
-        if dof < n:
-            score = n * residual / (n - dof) ** 2
-            if score < best[0]:
-                best = (score, float(alpha))
-    score, alpha = best
     coef = cho_solve(cho_factor(gram + alpha * scale * np.eye(gram.shape[0]), lower=True), rhs)
     return score, alpha, coef
 

@@ -106,3 +106,20 @@ BAD = [
 @pytest.mark.parametrize("call, exception, fragments", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_ridge_input_raises_a_clear_message(call, exception, fragments):
     assert_raises_naming(call, exception, fragments)
+
+
+def test_gcv_score_equals_the_explicit_hat_matrix_formula():
+    from si_ref.ridge import gcv_alpha
+
+    features = RandomFourierFeatures(2, 30, length_scale=0.7, rng=np.random.default_rng(1))
+    x, t, rng = data(120, 2, 6)
+    y = np.sin(x) + rng.normal(0, 0.3, x.shape)
+    phi = features(x, t)
+    gram, rhs = phi.T @ phi, phi.T @ y
+    alpha = 1e-3
+    _, score = gcv_alpha(gram, rhs, float(np.sum(y * y)), x.shape[0], [alpha])
+    lam = alpha * np.trace(gram) / gram.shape[0]
+    hat = phi @ np.linalg.solve(gram + lam * np.eye(gram.shape[0]), phi.T)   # test-only explicit hat matrix
+    residual = y - hat @ y
+    n = x.shape[0]
+    np.testing.assert_allclose(score, n * np.sum(residual**2) / (n - np.trace(hat)) ** 2, rtol=1e-8)

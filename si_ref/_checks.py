@@ -22,6 +22,7 @@ __all__ = [
     "nonnegative_of_time",
     "finite_log_weights",
     "squared_norm",
+    "offending_times",
 ]
 
 
@@ -238,3 +239,11 @@ def squared_norm(y: np.ndarray, axis: int) -> np.ndarray:
     :func:`finite_log_weights` turns it into a clear error afterwards."""
     with np.errstate(over="ignore"):
         return np.sum(y * y, axis=axis)
+
+
+def offending_times(mask: np.ndarray, times: np.ndarray, limit: int = 5) -> list:
+    """The distinct times (at most ``limit``) where ``mask`` is true, for error messages.
+
+    ``times`` broadcasts against ``mask`` (a scalar, a column (n, 1) or an array of its shape).
+    """
+    return np.unique(np.broadcast_to(times, mask.shape)[mask]).tolist()[:limit]

@@ -33,7 +33,7 @@ from typing import Callable, ClassVar, NamedTuple
 
 import numpy as np
 
-from ._checks import as_points, as_times, check_rng, scalar_or_array, time_column
+from ._checks import as_points, as_times, check_rng, offending_times, scalar_or_array, time_column
 from .schedules import GammaSchedule, SineSquaredGamma, ZeroGamma, cos_pi, sin_pi
 
 __all__ = [
@@ -238,9 +238,8 @@ class Interpolant(ABC):
             gamma_dot = self.gamma_schedule._gamma_dot(tt)
             infinite = ~np.isfinite(gamma_dot)
             if infinite.any():
-                bad = np.unique(np.broadcast_to(tt, infinite.shape)[infinite])
                 raise ValueError(
-                    f"interpolant_dot is undefined at t = {bad.tolist()}: gamma_dot is "
+                    f"interpolant_dot is undefined at t = {offending_times(infinite, tt)}: gamma_dot is "
                     f"infinite there for {self.gamma_schedule!r}. Evaluate at t in (0, 1) "
                     f"(e.g. a grid from t_min > 0 to t_max < 1)."
                 )

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_points, as_real_scalar, as_times, nonnegative_of_time, time_column
+from ._checks import as_points, as_real_scalar, as_times, nonnegative_of_time, offending_times, time_column
 from .distributions import Gaussian
 from .interpolants import Interpolant
 from .schedules import GammaSchedule
@@ -154,9 +154,8 @@ class Wrapper:
             values = np.maximum(values, eps)
         zero = values == 0.0
         if zero.any():
-            bad = np.unique(np.broadcast_to(times, zero.shape)[zero])
             raise ValueError(
-                f"{what} is zero at t = {bad.tolist()[:5]}, where this conversion divides by it. "
+                f"{what} is zero at t = {offending_times(zero, times)}, where this conversion divides by it. "
                 f"{fix}"
             )
         return values[:, None] if column.ndim == 2 else values
@@ -166,9 +165,8 @@ class Wrapper:
         """Refuse infinite multipliers (γ̇ of Brownian schedules at t = 0, 1)."""
         infinite = ~np.isfinite(values)
         if infinite.any():
-            bad = np.unique(np.broadcast_to(times, infinite.shape)[infinite])
             raise ValueError(
-                f"{what} is infinite at t = {bad.tolist()[:5]}; use the form through the finite "
+                f"{what} is infinite at t = {offending_times(infinite, times)}; use the form through the finite "
                 f"gamma*gamma_dot (e.g. DriftFromVelocityScore), or t in (0, 1)."
             )
         return values

@@ -3,6 +3,8 @@
 Subcommands grow with the project; today:
 
 * ``si-ref --version`` / ``si-ref --help``;
+* ``si-ref validate [--out DIR] [--quick] [--only NAME ...] [--seed N]``: run the
+  validation studies and write ``DIR/REPORT.md`` (see :mod:`si_ref.validate`);
 * ``si-ref demo [--seed N] [--n N]``: a short, self-checking tour (schedule
   values, and Monte Carlo moments of x_t against their closed forms).
 """
@@ -65,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"si_ref {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    validate = commands.add_parser("validate", help="run every validation study and write a report with figures")
+    validate.add_argument("--out", default="si_ref_report", help="output folder (default ./si_ref_report)")
+    validate.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    validate.add_argument("--only", nargs="+", metavar="NAME", help="run only these studies")
+    validate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo = commands.add_parser("demo", help="print a short self-checking tour of si_ref")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--n", type=int, default=100_000, help="Monte Carlo sample size (default 100000)")
@@ -75,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``si-ref`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "validate":
+        if args.seed < 0:
+            parser.error(f"--seed must be a non-negative integer; received {args.seed}")
+        from .validate import run_validation
+
+        try:
+            return run_validation(args.out, quick=args.quick, only=args.only, seed=args.seed)
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.command == "demo":
         if args.n < 2:
             parser.error(f"--n must be at least 2; received {args.n}")

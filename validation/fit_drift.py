@@ -52,7 +52,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -61,6 +60,7 @@ from scipy.spatial.distance import cdist
 from scipy.special import softmax
 
 import si_ref
+from validation._common import Check, evaluate
 from si_ref.fitting import training_data
 from si_ref.losses import sample_batch
 from si_ref.ridge import gcv_alpha
@@ -85,6 +85,11 @@ FINE_BANDWIDTH = 0.5
 T_EDGE = 1e-3
 
 #: Targets of the issue: name -> (comparison, bound).
+TITLE = 'Fitting the drift'
+SUMMARY = (
+    'Ridge regression and the MLP fit b on N(0, I) → 8-Gaussian ring (linear interpolant, Brownian γ), directly and as v − γγ̇s; relative L2 errors against the exact drift and MMD of ODE samples against the exact-drift noise floor.'
+)
+
 TOLERANCES: dict[str, tuple[str, float]] = {
     "ridge_direct_mean_relative_error": ("<=", 0.03),
     "ridge_velocity-score_mean_relative_error": ("<=", 0.03),
@@ -106,15 +111,6 @@ NOTES = (
     "E|b|^2 under rho_t is 0.155 at t = 0.05 and 0.075 at t = 0.15 (b ~ 0 near t = 0.1),\n"
     "  while Var(target | x_t) is ~13-19 there: the per-t relative error at those times is noise-limited."
 )
-
-
-class Check(NamedTuple):
-    """One acceptance check: ``tolerance`` is ``(comparison, bound)``."""
-
-    name: str
-    value: float
-    tolerance: tuple[str, float]
-    passed: bool
 
 
 def build_case() -> si_ref.GaussianCase:
@@ -459,13 +455,8 @@ def _plot_samples(out, generated, target) -> str:
 # --- checks and report ------------------------------------------------------------------------------
 
 def checks(results: dict) -> list[Check]:
-    """Compare the measured numbers with :data:`TOLERANCES`; a missing or NaN value fails."""
-    out = []
-    for name, (comparison, bound) in TOLERANCES.items():
-        value = float(results.get(name, np.nan))
-        passed = value <= bound if comparison == "<=" else value >= bound
-        out.append(Check(name, value, (comparison, bound), bool(passed)))
-    return out
+    """Judge the measured numbers against :data:`TOLERANCES`; a missing or NaN value fails."""
+    return evaluate(results, TOLERANCES)
 
 
 def format_report(results: dict) -> str:

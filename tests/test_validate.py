@@ -1,0 +1,63 @@
+"""`si-ref validate`: discovers every study, writes REPORT.md with valid figures, exits 1 iff a check fails."""
+
+import re
+
+import pytest
+
+from si_ref.cli import main
+from si_ref.validate import discover_studies
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    status = main(["validate", "--quick", "--out", str(out)])
+    return out, status, (out / "REPORT.md").read_text(encoding="utf-8")
+
+
+def test_quick_validation_reports_every_study_with_its_verdict(quick_report):
+    out, status, report = quick_report
+    for name, module in discover_studies().items():
+        assert f"(`{name}`)" in report and module.TITLE in report
+    verdicts = re.findall(r"^- .*\(`(\w+)`\): (PASS|FAIL)$", report, flags=re.M)
+    assert {name for name, _ in verdicts} == set(discover_studies())
+    assert status == (1 if any(v == "FAIL" for _, v in verdicts) else 0)
+
+
+def test_every_figure_referenced_by_the_report_is_a_png(quick_report):
+    out, _, report = quick_report
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert figures
+    for figure in figures:
+        assert (out / figure).read_bytes()[:8] == PNG_SIGNATURE, figure
+
+
+def test_report_is_deterministic_for_a_seed(tmp_path):
+    reports = []
+    for folder in ("a", "b"):
+        main(["validate", "--quick", "--only", "seed_wrappers", "--seed", "3", "--out", str(tmp_path / folder)])
+        reports.append((tmp_path / folder / "REPORT.md").read_bytes())
+    assert reports[0] == reports[1]
+    pngs = sorted(p.name for p in (tmp_path / "a" / "seed_wrappers").glob("*.png"))
+    for name in pngs:
+        assert (tmp_path / "a" / "seed_wrappers" / name).read_bytes() == (tmp_path / "b" / "seed_wrappers" / name).read_bytes()
+
+
+def test_unknown_study_name_lists_the_valid_names(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["validate", "--only", "nonsense"])
+    assert info.value.code == 2
+    error = capsys.readouterr().err
+    assert "unknown study ['nonsense']" in error and "seed_wrappers" in error
+
+
+def test_unwritable_out_fails_before_any_study_runs(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as info:
+        main(["validate", "--quick", "--out", str(blocker / "report")])
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert "is not a writable folder" in captured.err and "[1/" not in captured.out

@@ -1,0 +1,56 @@
+"""What every validation study shares: its checks, how they are judged, how figures are saved.
+
+A study is a module of this package (name not starting with "_") that defines
+
+* ``TITLE`` (str) and ``SUMMARY`` (str, what is checked and how);
+* ``QUICK`` (dict): keyword arguments of ``run`` for a small, fast run;
+* ``run(out_dir, *, seed=0, **sizes) -> dict``: measures, writes PNG figures into
+  ``out_dir`` and returns the measured numbers, with the figure paths under
+  ``"figures"``; deterministic for a given seed; prints nothing;
+* ``checks(results) -> list[Check]``;
+
+and can be run alone with ``python -m validation.<name> --out DIR``.
+``si-ref validate`` discovers the studies and collects their checks into a report.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+__all__ = ["Check", "evaluate", "save_figure"]
+
+
+class Check(NamedTuple):
+    """One acceptance check: ``tolerance`` is ``(comparison, bound)`` with comparison "<=" or ">="."""
+
+    name: str
+    value: float
+    tolerance: tuple[str, float]
+    passed: bool
+
+
+def evaluate(results: dict, tolerances: dict) -> list[Check]:
+    """Judge ``results[name]`` against ``tolerances[name] = (comparison, bound)``; missing or NaN fails."""
+    out = []
+    for name, (comparison, bound) in tolerances.items():
+        value = float(results.get(name, math.nan))
+        if comparison == "<=":
+            passed = value <= bound
+        elif comparison == ">=":
+            passed = value >= bound
+        else:
+            raise ValueError(f"tolerance comparison must be '<=' or '>='; received {comparison!r} for {name!r}.")
+        out.append(Check(name, value, (comparison, float(bound)), bool(passed)))   # NaN compares False
+    return out
+
+
+def save_figure(fig, path) -> str:
+    """Write a matplotlib ``Figure`` (no pyplot, Agg canvas) as PNG; returns the path as a string."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    path = Path(path)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, format="png", dpi=110, metadata={"Software": None})
+    return str(path)

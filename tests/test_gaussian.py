@@ -359,7 +359,7 @@ def test_closed_form_flow_matrix_matches_an_independent_integration_when_matrice
     assert case.commuting()
     t0, t1 = 0.0, 1.0
     solution = solve_ivp(lambda t, phi: (drift_matrix(case, t) @ phi.reshape(2, 2)).ravel(),
-                         (t0, t1), np.eye(2).ravel(), method="Radau", rtol=1e-12, atol=1e-14)
+                         (t0, t1), np.eye(2).ravel(), method="DOP853", rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(case.flow_matrix(t1, t0), solution.y[:, -1].reshape(2, 2), rtol=1e-8, atol=1e-10)
 
 

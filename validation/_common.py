@@ -46,11 +46,15 @@ def evaluate(results: dict, tolerances: dict) -> list[Check]:
     return out
 
 
-def save_figure(fig, path) -> str:
-    """Write a matplotlib ``Figure`` (no pyplot, Agg canvas) as PNG; returns the path as a string."""
+def save_figure(fig, path, *, dpi=110) -> str:
+    """Write a matplotlib ``Figure`` as PNG with the Agg canvas; returns the path as a string.
+
+    No pyplot: no global backend state, no GUI, nothing left open between calls; no
+    software version in the metadata, so the bytes depend only on the figure.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     path = Path(path)
     FigureCanvasAgg(fig)
-    fig.savefig(path, format="png", dpi=110, metadata={"Software": None})
+    fig.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
     return str(path)

@@ -60,7 +60,7 @@ from scipy.spatial.distance import cdist
 from scipy.special import softmax
 
 import si_ref
-from validation._common import Check, evaluate
+from validation._common import Check, evaluate, save_figure
 from si_ref.fitting import training_data
 from si_ref.losses import sample_batch
 from si_ref.ridge import gcv_alpha
@@ -388,13 +388,6 @@ def run(out_dir, *, n_samples: int = 1_000_000, epochs: int = 40, n_eval: int = 
 
 # --- figures ----------------------------------------------------------------------------------------
 
-def _save(fig, path) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=80)
-    return str(path)
-
-
 def _plot_quivers(out, case, fields) -> str:
     axis = np.linspace(-4.0, 4.0, 17)
     g1, g2 = np.meshgrid(axis, axis)
@@ -418,7 +411,7 @@ def _plot_quivers(out, case, fields) -> str:
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle("Drift b: exact vs fitted (same arrow scale per row; contours of rho_t)", fontsize=10)
-    return _save(fig, out / "drift_quivers.png")
+    return save_figure(fig, out / "drift_quivers.png", dpi=80)
 
 
 def _plot_errors(out, results) -> str:
@@ -433,7 +426,7 @@ def _plot_errors(out, results) -> str:
     ax.set_ylabel(r"$\sqrt{E|\hat b - b|^2 / E|b|^2}$, $x \sim \rho_t$")
     ax.set_title("Relative L2 error of the fitted drift")
     ax.legend(fontsize=8)
-    return _save(fig, out / "drift_errors.png")
+    return save_figure(fig, out / "drift_errors.png", dpi=80)
 
 
 def _plot_samples(out, generated, target) -> str:
@@ -449,7 +442,7 @@ def _plot_samples(out, generated, target) -> str:
         ax.set_ylim(-4.5, 4.5)
         ax.legend(fontsize=6, loc="upper right", markerscale=4)
     fig.suptitle("Samples at t = 1 (RK4 from x0 ~ N(0, I)) vs target samples", fontsize=10)
-    return _save(fig, out / "drift_samples.png")
+    return save_figure(fig, out / "drift_samples.png", dpi=80)
 
 
 # --- checks and report ------------------------------------------------------------------------------

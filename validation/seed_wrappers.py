@@ -51,7 +51,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import si_ref
-from validation._common import Check, evaluate
+from validation._common import Check, evaluate, save_figure
 from si_ref.wrappers import DriftFromVelocityScore, MirrorVelocityFromScore, ScoreFromNoise
 
 __all__ = [
@@ -374,13 +374,6 @@ def _quiver_panel(ax, case, t, points, vectors, *, scale, spacing, title, color)
     ax.set_aspect("equal")
 
 
-def _save(fig: Figure, path: Path) -> str:
-    # Figure.savefig without pyplot renders with the Agg canvas: no global backend state, no GUI,
-    # and nothing left open between calls.
-    fig.savefig(path, dpi=110)
-    return str(path)
-
-
 def _plot_quivers(out, cases, grid, spacing, fields) -> str:
     """quivers_t035.png: score, velocity, drift (VP case) and mirror drift at t = QUIVER_TIME."""
     t = QUIVER_TIME
@@ -402,7 +395,7 @@ def _plot_quivers(out, cases, grid, spacing, fields) -> str:
         r"$N(0, I) \to N(0, I)$, where $\rho_t = N(0, I)$ so $b \equiv 0$; last: mirror, $x_1 \sim N(0, I)$",
         fontsize=10,
     )
-    return _save(fig, out / "quivers_t035.png")
+    return save_figure(fig, out / "quivers_t035.png")
 
 
 def _plot_brownian_gamma(out) -> str:
@@ -429,7 +422,7 @@ def _plot_brownian_gamma(out) -> str:
     ax.set_ylabel("value")
     ax.set_title(r"BrownianGamma: $\gamma$, $\dot\gamma$ and $\gamma\dot\gamma$")
     ax.legend(loc="upper right", fontsize=8)
-    return _save(fig, out / "brownian_gamma.png")
+    return save_figure(fig, out / "brownian_gamma.png")
 
 
 def _plot_mirror_drift(out, cases, grid, spacing, mirror_field) -> str:
@@ -448,7 +441,7 @@ def _plot_mirror_drift(out, cases, grid, spacing, mirror_field) -> str:
         r"inward while it is removed",
         fontsize=10,
     )
-    return _save(fig, out / "mirror_drift.png")
+    return save_figure(fig, out / "mirror_drift.png")
 
 
 def _plot_seed_signs(out, cases, grid, spacing, exact_fields, seed_fields, residuals) -> str:
@@ -475,7 +468,7 @@ def _plot_seed_signs(out, cases, grid, spacing, exact_fields, seed_fields, resid
                           color=color, title=f"{label}: {kind} b = {formula}\n{measure}: {value:.1e}")
     fig.suptitle(rf"Exact drift vs the seed's published sign at $t = {t}$ (same arrow scale in each row)"
                  f"\ncontinuity residuals: max over t = {checked}", fontsize=11)
-    return _save(fig, out / "seed_signs.png")
+    return save_figure(fig, out / "seed_signs.png")
 
 
 # --- the study -----------------------------------------------------------------------------------

@@ -710,7 +710,7 @@ class MLPField:
         optimizer.step([self.network.flat_gradients])
         return loss
 
-    def fit(self, x, t, y, *, epochs=100, batch_size=128, lr=1e-3, rng, verbose=False, weights=None):
+    def fit(self, x, t, y, *, epochs=100, batch_size=128, lr=1e-3, lr_final=None, rng, verbose=False, weights=None):
         r"""Regress the field on targets: minimise the mean of :math:`\tfrac12 |f(x_i, t_i) - y_i|^2`.
 
         Each epoch shuffles the data with ``rng`` and takes one :class:`Adam`
@@ -736,6 +736,11 @@ class MLPField:
             >= 1.
         lr : float, default 1e-3
             Adam step size, > 0.
+        lr_final : float, optional
+            If given (> 0), the step size of epoch k (from 0) is
+            :math:`lr\,(lr_{final}/lr)^{k/(E-1)}`: a geometric decay from ``lr`` to ``lr_final``
+            over the E epochs (a constant ``lr`` otherwise). Regression to a few per cent
+            needs the decay: the minibatch noise of Adam's steps scales with the step size.
         rng : numpy.random.Generator
             Source of the minibatch order.
         verbose : bool, default False
@@ -769,6 +774,10 @@ class MLPField:
         lr = as_real_scalar(lr, "lr")
         if lr <= 0:
             raise ValueError(f"lr must be > 0; received lr={lr!r}. Pass e.g. lr=1e-3.")
+        if lr_final is not None:
+            lr_final = as_real_scalar(lr_final, "lr_final")
+            if lr_final <= 0:
+                raise ValueError(f"lr_final must be > 0 (or None); received lr_final={lr_final!r}. Pass e.g. lr_final=3e-5.")
         check_rng(rng)
         if weights is not None:
             weights = np.asarray(weights)
@@ -797,6 +806,8 @@ class MLPField:
         batch = min(batch_size, n)
         history = np.empty(epochs)
         for epoch in range(epochs):
+            if lr_final is not None and epochs > 1:
+                optimizer.lr = lr * (lr_final / lr) ** (epoch / (epochs - 1))
             order = rng.permutation(n)
             total = 0.0
             for start in range(0, n, batch):

@@ -23,11 +23,16 @@ of the Gram matrix.
 from __future__ import annotations
 
 import numpy as np
+from scipy.cluster.vq import kmeans2
 from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.special import softmax
 
 from ._checks import as_points, as_real_scalar, as_times, check_rng, time_column
+from .distributions import Gaussian
+from .interpolants import Interpolant
 
-__all__ = ["RandomFourierFeatures", "PolynomialFeatures", "RidgeField", "gcv_alpha"]
+__all__ = ["RandomFourierFeatures", "PolynomialFeatures", "PosteriorFeatures", "RidgeField", "TimeSlicedRidge",
+           "gcv_alpha", "kmeans_centres"]
 
 
 def _times_for(x, t):
@@ -105,6 +110,103 @@ class PolynomialFeatures:
         return (monomials[:, :, None] * legendre[:, None, :]).reshape(x.shape[0], -1)
 
 
+def kmeans_centres(points, m: int, rng, *, iterations: int = 30) -> np.ndarray:
+    """m centres of ``points`` (n, d) by k-means with k-means++ seeding (``scipy.cluster.vq.kmeans2``): (m, d)."""
+    points = as_points(points, "points")
+    check_rng(rng)
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= points.shape[0]:
+        raise ValueError(f"m must be an integer in [1, {points.shape[0]}] (the number of points); received m={m!r}.")
+    if m == 1:
+        return points.mean(axis=0, keepdims=True)
+    centres, _ = kmeans2(points, int(m), iter=iterations, minit="++", seed=rng)
+    return centres
+
+
+class PosteriorFeatures:
+    r"""Features of (x, t) that span the drift of a Gaussian-kernel target exactly, for a Gaussian base.
+
+    If the target were the mixture :math:`rac1m\sum_j N(c_j, \ell^2 I)`, then with
+    :math:`x_0 \sim N(m_0, S_0)` the point :math:`x_t` would be the mixture of
+    :math:`N(lpha m_0 + eta c_j, \Sigma_t)`, :math:`\Sigma_t = lpha^2 S_0 + (\gamma^2 + eta^2\ell^2) I`,
+    and every field (b, v, η, s, denoisers) would be :math:`\sum_j w_j(x, t)(a_j(t) + B_j(t)x)`
+    with the posterior responsibilities
+
+    .. math::
+
+        w_j(x, t) = \operatorname{softmax}_jig(-	frac12 |x - lpha m_0 - eta c_j|^2_{\Sigma_t^{-1}}ig).
+
+    The features are :math:`\phi(x, t) = ig(w_j(x, t)\,(1, x)ig)_{j \le m} \otimes
+    ig(P_k(	au)ig)_{k \le q}`, with Legendre polynomials of
+    :math:`	au = 2(t - t_0)/(t_1 - t_0) - 1` for the slow time dependence of the coefficients
+    on ``t_range`` = (t0, t1): m (d + 1)(q + 1) features. Ridge regression on them fits the
+    coefficients for the actual target; centres from k-means of target samples
+    (:func:`kmeans_centres`) and ℓ about the spread of a centre's cell work well.
+
+    Parameters
+    ----------
+    interpolant : Interpolant
+    centres : array_like (m, d)
+    width : float
+        ℓ > 0.
+    base : Gaussian or None
+        The law of x0 (None: N(0, I)).
+    time_degree : int
+        q >= 0.
+    t_range : (float, float)
+        Interval the Legendre polynomials are scaled to.
+    """
+
+    def __init__(self, interpolant, centres, width, *, base=None, time_degree=2, t_range=(0.0, 1.0)):
+        if not isinstance(interpolant, Interpolant):
+            raise TypeError(f"interpolant must be an Interpolant; received {type(interpolant).__name__}.")
+        self.centres = as_points(centres, "centres").copy()
+        m, d = self.centres.shape
+        if m == 0:
+            raise ValueError("centres must contain at least one centre; received shape (0, d).")
+        self.width = as_real_scalar(width, "width")
+        if not self.width > 0:
+            raise ValueError(f"width must be positive; received width={width!r}.")
+        if base is None:
+            base = Gaussian(np.zeros(d), np.eye(d))
+        if not isinstance(base, Gaussian) or base.dim != d:
+            raise TypeError(f"base must be a si_ref.Gaussian of dimension {d} (or None for N(0, I)); received {base!r}.")
+        if isinstance(time_degree, bool) or not isinstance(time_degree, (int, np.integer)) or time_degree < 0:
+            raise ValueError(f"time_degree must be a non-negative integer; received {time_degree!r}.")
+        t0, t1 = (as_real_scalar(v, "t_range") for v in t_range)
+        if not 0.0 <= t0 < t1 <= 1.0:
+            raise ValueError(f"t_range must satisfy 0 <= t0 < t1 <= 1; received {t_range!r}.")
+        self.interpolant, self.base, self.time_degree, self.t_range = interpolant, base, int(time_degree), (t0, t1)
+        lam, self._U = np.linalg.eigh(base.cov)
+        self._lam = lam[None, :]
+        self._centres_rotated = self.centres @ self._U
+        self._mean_rotated = base.mean @ self._U
+        self.dim = d
+        self.n_features = m * (d + 1) * (self.time_degree + 1)
+
+    def responsibilities(self, x, t) -> np.ndarray:
+        """:math:`w_j(x, t)`, shape (n, m); rows sum to 1."""
+        x = as_points(x, "x", d=self.dim)
+        t = _times_for(x, t)
+        I = self.interpolant
+        alpha, beta, gamma = I.alpha(t)[:, None], I.beta(t)[:, None], I.gamma(t)[:, None]
+        inv_var = 1.0 / (alpha**2 * self._lam + gamma**2 + beta**2 * self.width**2)       # (n, d) diagonal
+        shifted = x @ self._U - alpha * self._mean_rotated
+        c = self._centres_rotated
+        logits = beta * ((shifted * inv_var) @ c.T) - 0.5 * beta**2 * (inv_var @ (c**2).T)
+        return softmax(logits, axis=1)
+
+    def __call__(self, x, t) -> np.ndarray:
+        """Features of shape (n, m (d + 1)(q + 1))."""
+        x = as_points(x, "x", d=self.dim)
+        t = _times_for(x, t)
+        n = x.shape[0]
+        weights = self.responsibilities(x, t)
+        psi = (weights[:, :, None] * np.column_stack([np.ones(n), x])[:, None, :]).reshape(n, -1)
+        t0, t1 = self.t_range
+        legendre = np.polynomial.legendre.legvander(2.0 * (t - t0) / (t1 - t0) - 1.0, self.time_degree)
+        return (psi[:, :, None] * legendre[:, None, :]).reshape(n, -1)
+
+
 def gcv_alpha(gram, rhs, y_norm, n, alpha_grid):
     r"""The relative α of the grid minimising GCV(λ) = n |Y − ΦW_λ|² / (n − tr H_λ)², and that score.
 
@@ -153,6 +255,8 @@ class RidgeField:
         Relative regularisation (see the module docstring), > 0; or "gcv".
     alpha_grid : array_like
         Candidates for "gcv" (default 1e-12 ... 1e-1).
+    chunk_size : int
+        Rows of Φ formed at a time: ΦᵀΦ and ΦᵀY are accumulated over chunks.
 
     Attributes (after ``fit``)
     --------------------------
@@ -161,14 +265,17 @@ class RidgeField:
         The relative regularisation used.
     """
 
-    def __init__(self, features, *, alpha=1e-8, alpha_grid=None):
+    def __init__(self, features, *, alpha=1e-8, alpha_grid=None, chunk_size=20_000):
         if not callable(features):
             raise TypeError(f"features must be a callable phi(x, t); received {features!r}.")
         if not (isinstance(alpha, str) and alpha == "gcv"):
             alpha = as_real_scalar(alpha, "alpha")
             if alpha <= 0:
                 raise ValueError(f"alpha must be positive (or 'gcv'); received alpha={alpha!r}.")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer; received {chunk_size!r}.")
         self.features = features
+        self.chunk_size = int(chunk_size)
         self.alpha = alpha
         self.alpha_grid = np.logspace(-12, -1, 23) if alpha_grid is None else np.asarray(alpha_grid, dtype=float)
         self.coef_ = None
@@ -182,29 +289,35 @@ class RidgeField:
             raise ValueError(f"y must have one row per point of x, {x.shape[0]}; received {y.shape[0]} rows.")
         if x.shape[0] == 0:
             raise ValueError("x must contain at least one sample; received n = 0.")
-        phi = np.asarray(self.features(x, t), dtype=np.float64)
-        if phi.ndim != 2 or phi.shape[0] != x.shape[0] or not np.isfinite(phi).all():
-            raise ValueError(f"features must return finite values of shape (n, m) with n = {x.shape[0]}; received shape {phi.shape}.")
+        times = _times_for(x, t)
         if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=np.float64)
             if w.shape != (x.shape[0],) or not np.isfinite(w).all() or (w < 0).any():
                 raise ValueError(f"sample_weight must be finite, non-negative, of shape ({x.shape[0]},).")
-            root = np.sqrt(w)[:, None]
-            phi, y = phi * root, y * root
-        gram = phi.T @ phi
-        rhs = phi.T @ y
+        gram = rhs = None
+        y_norm = 0.0
+        for start in range(0, x.shape[0], self.chunk_size):     # Φ is never held whole
+            rows = slice(start, start + self.chunk_size)
+            phi = np.asarray(self.features(x[rows], times[rows]), dtype=np.float64)
+            n_rows = phi.shape[0] if phi.ndim == 2 else -1
+            if n_rows != x[rows].shape[0] or not np.isfinite(phi).all():
+                raise ValueError(f"features must return finite values of shape (n, m) with n = {x[rows].shape[0]}; "
+                                 f"received shape {phi.shape}.")
+            target = y[rows]
+            if sample_weight is not None:
+                root = np.sqrt(w[rows])[:, None]
+                phi, target = phi * root, target * root
+            gram = phi.T @ phi if gram is None else gram + phi.T @ phi
+            rhs = phi.T @ target if rhs is None else rhs + phi.T @ target
+            y_norm += float(np.sum(target * target))
         scale = np.trace(gram) / gram.shape[0]
         if self.alpha == "gcv":
-            self.alpha_ = self._gcv(phi, y, gram, rhs, scale)
+            self.alpha_, _ = gcv_alpha(gram, rhs, y_norm, x.shape[0], self.alpha_grid)
         else:
             self.alpha_ = self.alpha
         factor = cho_factor(gram + self.alpha_ * scale * np.eye(gram.shape[0]), lower=True)
         self.coef_ = cho_solve(factor, rhs)
         return self
-
-    def _gcv(self, phi, y, gram, rhs, scale):
-        best, _ = gcv_alpha(gram, rhs, float(np.sum(y * y)), phi.shape[0], self.alpha_grid)
-        return best
 
     def predict(self, x, t) -> np.ndarray:
         """The fitted field at x (n, d), t scalar or (n,): shape (n, d)."""
@@ -215,4 +328,73 @@ class RidgeField:
 
     def __call__(self, x, t, c=None) -> np.ndarray:
         """A field: ``f(x, t)`` (``c`` is accepted and ignored: the fit is unconditional)."""
+        return self.predict(x, t)
+
+
+class TimeSlicedRidge:
+    r"""A field fitted by one :class:`RidgeField` per time slice :math:`[e_k, e_{k+1})` (the last one closed).
+
+    Parameters
+    ----------
+    features_for_slice : callable
+        ``features_for_slice(t0, t1)`` returns the feature map of the slice [t0, t1]
+        (e.g. ``lambda t0, t1: PosteriorFeatures(..., t_range=(t0, t1))``).
+    edges : array_like
+        Increasing slice edges from 0 to 1.
+    alpha, alpha_grid, chunk_size
+        As in :class:`RidgeField`, for every slice.
+
+    Attributes (after ``fit``)
+    --------------------------
+    slices_ : list of RidgeField
+    """
+
+    def __init__(self, features_for_slice, edges=np.linspace(0.0, 1.0, 11), *, alpha="gcv", alpha_grid=None,
+                 chunk_size=20_000):
+        if not callable(features_for_slice):
+            raise TypeError(f"features_for_slice must be a callable (t0, t1) -> features; received {features_for_slice!r}.")
+        edges = np.asarray(edges, dtype=np.float64)
+        if edges.ndim != 1 or edges.size < 2 or edges[0] != 0.0 or edges[-1] != 1.0 or not (np.diff(edges) > 0).all():
+            raise ValueError(f"edges must increase strictly from 0 to 1; received {edges.tolist()!r}.")
+        self.features_for_slice, self.edges = features_for_slice, edges
+        self.options = dict(alpha=alpha, alpha_grid=alpha_grid, chunk_size=chunk_size)
+        self.slices_: list = []
+
+    def slice_index(self, t) -> np.ndarray:
+        """Index k of the slice of each time, shape (n,)."""
+        return np.clip(np.searchsorted(self.edges, t, side="right") - 1, 0, self.edges.size - 2)
+
+    def fit(self, x, t, y, *, sample_weight=None) -> "TimeSlicedRidge":
+        """Fit each slice on the samples whose time falls in it; every slice needs samples."""
+        x = as_points(x, "x")
+        y = as_points(y, "y", d=x.shape[1])
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"y must have one row per point of x, {x.shape[0]}; received {y.shape[0]} rows.")
+        t = _times_for(x, t)
+        k = self.slice_index(t)
+        self.slices_ = []
+        for j, (t0, t1) in enumerate(zip(self.edges[:-1], self.edges[1:])):
+            rows = k == j
+            if not rows.any():
+                raise ValueError(f"no samples with t in the slice [{t0:g}, {t1:g}); draw times covering [0, 1].")
+            model = RidgeField(self.features_for_slice(float(t0), float(t1)), **self.options)
+            weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]
+            self.slices_.append(model.fit(x[rows], t[rows], y[rows], sample_weight=weight))
+        return self
+
+    def predict(self, x, t) -> np.ndarray:
+        """The fitted field at x (n, d), t scalar or (n,): shape (n, d)."""
+        if not self.slices_:
+            raise ValueError("this TimeSlicedRidge is not fitted yet; call fit(x, t, y) first.")
+        x = as_points(x, "x", d=self.slices_[0].coef_.shape[1])
+        t = _times_for(x, t)
+        k = self.slice_index(t)
+        out = np.empty_like(x)
+        for j in np.unique(k):
+            rows = k == j
+            out[rows] = self.slices_[j].predict(x[rows], t[rows])
+        return out
+
+    def __call__(self, x, t, c=None) -> np.ndarray:
+        """A field: ``f(x, t)`` (``c`` is ignored)."""
         return self.predict(x, t)

@@ -188,6 +188,23 @@ def test_fit_learns_the_exact_gaussian_drift_to_two_percent():
     assert history[-1] < 1e-3 * history[0]
 
 
+def test_lr_final_decays_the_step_size_geometrically_over_the_epochs(monkeypatch):
+    seen = []
+    original = si_ref.mlp.Adam.step
+
+    def recording_step(self, gradients):
+        seen.append(self.lr)
+        return original(self, gradients)
+
+    monkeypatch.setattr(si_ref.mlp.Adam, "step", recording_step)
+    x, t, b = drift_data(40, np.random.default_rng(1))
+    MLPField(1, widths=(4,), rng=np.random.default_rng(0)).fit(x, t, b, epochs=5, batch_size=20, lr=1e-2,
+                                                                lr_final=1e-4, rng=np.random.default_rng(2))
+    per_epoch = np.array(seen).reshape(5, 2)        # two minibatches per epoch
+    assert (per_epoch[:, 0] == per_epoch[:, 1]).all()
+    np.testing.assert_allclose(per_epoch[:, 0], 1e-2 * (1e-2) ** (np.arange(5) / 4), rtol=1e-14)
+
+
 def test_same_seed_gives_bit_identical_history_and_weights():
     x, t, b = drift_data(300, np.random.default_rng(1))
 
@@ -291,6 +308,7 @@ CASES = [
     ("weights-wrong-shape", fit(weights=np.ones(5)), ValueError, ["weights must have shape (n,) = (6,)"]),
     ("lr-zero", fit(lr=0.0), ValueError, ["lr must be > 0", "lr=0.0"]),
     ("lr-negative", fit(lr=-1e-3), ValueError, ["lr must be > 0", "-0.001"]),
+    ("lr-final-zero", fit(lr_final=0.0), ValueError, ["lr_final must be > 0", "lr_final=0.0"]),
     ("epochs-zero", fit(epochs=0), ValueError, ["epochs must be an integer >= 1", "epochs=0"]),
     ("epochs-float", fit(epochs=2.5), TypeError, ["epochs must be an integer", "2.5"]),
     ("batch-size-zero", fit(batch_size=0), ValueError, ["batch_size must be an integer >= 1", "batch_size=0"]),

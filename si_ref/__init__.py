@@ -13,7 +13,8 @@ from .likelihood import LikelihoodEstimate, ode_log_likelihood, sde_log_likeliho
 from .losses import Batch, mean_square_loss, objective, sample_batch
 from .metrics import energy_distance, mmd
 from .mlp import MLP, Adam, MLPField, time_features
-from .ridge import PolynomialFeatures, RandomFourierFeatures, RidgeField
+from .ridge import PolynomialFeatures, PosteriorFeatures, RandomFourierFeatures, RidgeField, TimeSlicedRidge, kmeans_centres
+from .targets import conditional_target, conditional_variance_scale, reference_target
 from .samplers import (
     RK4,
     Euler,
@@ -133,6 +134,12 @@ __all__ = [
     "RidgeField",
     "RandomFourierFeatures",
     "PolynomialFeatures",
+    "PosteriorFeatures",
+    "TimeSlicedRidge",
+    "kmeans_centres",
+    "conditional_target",
+    "reference_target",
+    "conditional_variance_scale",
     "MLP",
     "MLPField",
     "Adam",

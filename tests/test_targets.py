@@ -128,7 +128,6 @@ def test_reference_targets_have_far_less_variance_and_the_same_mean(t):
     batch = Batch(np.full(n, t), batch.x0, batch.x1, batch.z)
     x = I.interpolant(batch.t, batch.x0, batch.x1, batch.z)
     exact = RING_CASE.drift(x, t)
-    norm = np.mean(np.sum(exact**2, 1))
     plain = regression_target("drift", I, batch) - exact
     reduced = reference_target("drift", I, RING_CASE.base, batch.t, x, batch.x1, block_size=1024) - exact
     assert np.mean(np.sum(reduced**2, 1)) < 0.02 * np.mean(np.sum(plain**2, 1))

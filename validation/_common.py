@@ -15,11 +15,13 @@ and can be run alone with ``python -m validation.<name> --out DIR``.
 
 from __future__ import annotations
 
+import argparse
 import math
+import time
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["Check", "evaluate", "save_figure"]
+__all__ = ["Check", "evaluate", "save_figure", "run_alone"]
 
 
 class Check(NamedTuple):
@@ -58,3 +60,24 @@ def save_figure(fig, path, *, dpi=110) -> str:
     FigureCanvasAgg(fig)
     fig.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
     return str(path)
+
+
+def run_alone(study, argv: list[str] | None, description: str) -> int:
+    """``python -m validation.<name> --out DIR [--seed N] [--quick]``: run ``study``, print its report.
+
+    ``study`` is the study's module (its ``run``, ``checks``, ``format_report`` and ``QUICK``);
+    returns the exit status, 1 if any check fails.
+    """
+    name = getattr(getattr(study, "__spec__", None), "name", None) or study.__name__
+    parser = argparse.ArgumentParser(prog=f"python -m {name}", description=description)
+    parser.add_argument("--out", required=True, help="folder for the PNG figures (created if missing)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng (default 0)")
+    parser.add_argument("--quick", action="store_true", help=f"small sizes {study.QUICK} (a few seconds)")
+    args = parser.parse_args(argv)
+    if args.seed < 0:
+        parser.error(f"seed must be an integer >= 0; received seed={args.seed}.")
+    start = time.perf_counter()
+    results = study.run(args.out, seed=args.seed, **(dict(study.QUICK) if args.quick else {}))
+    print(study.format_report(results))
+    print(f"  runtime {time.perf_counter() - start:.1f} s (seed {args.seed}, {'quick' if args.quick else 'default'} sizes)")
+    return 0 if all(c.passed for c in study.checks(results)) else 1

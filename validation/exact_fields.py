@@ -64,9 +64,7 @@ renders both as a table.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -76,7 +74,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 import si_ref
-from validation._common import Check, evaluate, save_figure
+from validation._common import Check, evaluate, run_alone, save_figure
 
 __all__ = [
     "CASES", "EQUATIONS", "FAMILIES", "QUICK", "SUMMARY", "TIMES", "TITLE", "TOLERANCES",
@@ -485,24 +483,9 @@ def format_report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: run the study, print the table; exit status 1 if any check fails."""
-    parser = argparse.ArgumentParser(
-        prog="python -m validation.exact_fields",
-        description="Continuity and Fokker-Planck residuals of the exact fields, for every interpolant family.",
-    )
-    parser.add_argument("--out", required=True, help="folder for the PNG figures (created if missing)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng (default 0)")
-    parser.add_argument("--quick", action="store_true", help=f"small sizes {QUICK} (a few seconds)")
-    args = parser.parse_args(argv)
-    try:
-        _check_arguments(seed=args.seed)
-    except (TypeError, ValueError) as error:
-        parser.error(str(error))
-    start = time.perf_counter()
-    results = run(args.out, seed=args.seed, **(QUICK if args.quick else {}))
-    print(format_report(results))
-    print(f"  runtime {time.perf_counter() - start:.1f} s (seed {args.seed}, {'quick' if args.quick else 'default'} sizes)")
-    return 0 if all(c.passed for c in checks(results)) else 1
+    """Command line: run the study, print the report; exit status 1 if any check fails."""
+    return run_alone(sys.modules[__name__], argv,
+                     "Continuity and Fokker-Planck residuals of the exact fields, for every interpolant family.")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,6 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -62,7 +61,7 @@ from matplotlib.figure import Figure
 from scipy.spatial.distance import cdist
 
 import si_ref
-from validation._common import Check, evaluate, save_figure
+from validation._common import Check, evaluate, run_alone, save_figure
 from si_ref.metrics import energy_distance, median_bandwidth, mmd
 from si_ref.ridge import PosteriorFeatures, TimeSlicedRidge, kmeans_centres
 
@@ -361,19 +360,9 @@ def format_report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: run the study and print the report; exit status 1 if a check fails."""
-    parser = argparse.ArgumentParser(prog="python -m validation.fit_drift",
-                                     description="Fit the drift of a 2D interpolant by ridge and MLP; compare with exact.")
-    parser.add_argument("--out", required=True, help="folder for the PNG figures")
-    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run of a few seconds)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    sizes = QUICK if args.quick else {}
-    start = time.perf_counter()
-    results = run(args.out, seed=args.seed, **sizes)
-    print(format_report(results))
-    print(f"  runtime {time.perf_counter() - start:.1f} s")
-    return 0 if all(c.passed for c in checks(results)) else 1
+    """Command line: run the study, print the report; exit status 1 if any check fails."""
+    return run_alone(sys.modules[__name__], argv,
+                     "Fit the drift of a 2D interpolant by ridge and MLP; compare with exact.")
 
 
 #: Small sizes for smoke tests (``--quick``).

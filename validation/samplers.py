@@ -61,9 +61,7 @@ figures) without printing; :func:`checks` compares them with
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -82,7 +80,7 @@ from si_ref.samplers import (
     integrate,
     uniform_grid,
 )
-from validation._common import Check, evaluate, save_figure
+from validation._common import Check, evaluate, run_alone, save_figure
 
 __all__ = [
     "TITLE", "SUMMARY", "QUICK", "TOLERANCES", "DESCRIPTIONS", "STEPPERS", "EPSILONS", "Check",
@@ -518,23 +516,9 @@ def format_report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: run the study, print the table; exit status 1 if any check fails."""
-    parser = argparse.ArgumentParser(
-        prog="python -m validation.samplers",
-        description="ODE/SDE samplers and likelihoods against exact Gaussian ground truth.",
-    )
-    parser.add_argument("--out", required=True, help="folder for the PNG figures (created if missing)")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--quick", action="store_true", help=f"small Monte Carlo sizes: {QUICK}")
-    args = parser.parse_args(argv)
-    sizes = dict(QUICK) if args.quick else {}
-    if args.seed < 0:
-        parser.error(f"seed must be an integer >= 0; received seed={args.seed}.")
-    start = time.perf_counter()
-    results = run(args.out, seed=args.seed, **sizes)
-    print(format_report(results))
-    print(f"  runtime {time.perf_counter() - start:.1f} s (seed {args.seed}{', quick' if args.quick else ''})")
-    return 0 if all(c.passed for c in checks(results)) else 1
+    """Command line: run the study, print the report; exit status 1 if any check fails."""
+    return run_alone(sys.modules[__name__], argv,
+                     "ODE/SDE samplers and likelihoods against exact Gaussian ground truth.")
 
 
 if __name__ == "__main__":

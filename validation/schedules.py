@@ -57,9 +57,7 @@ without printing; :func:`checks` compares them with :data:`TOLERANCES`;
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -68,7 +66,7 @@ from matplotlib.figure import Figure
 
 import si_ref
 from si_ref.interpolants import VP_MAX_GAMMA
-from validation._common import Check, evaluate, save_figure
+from validation._common import Check, evaluate, run_alone, save_figure
 
 __all__ = [
     "TITLE", "SUMMARY", "QUICK", "TOLERANCES", "DESCRIPTIONS", "SCHEDULES", "FAMILIES", "Check",
@@ -517,25 +515,9 @@ def format_report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: run the study, print the table; exit status 1 if any check fails."""
-    parser = argparse.ArgumentParser(
-        prog="python -m validation.schedules",
-        description="Closed-form interpolant coefficients and gamma schedules vs finite differences; figures.",
-    )
-    parser.add_argument("--out", required=True, help="folder for the PNG figures (created if missing)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random times (default 0)")
-    parser.add_argument("--quick", action="store_true", help=f"smaller grids: {QUICK}")
-    args = parser.parse_args(argv)
-    sizes = dict(QUICK) if args.quick else {}
-    try:
-        _check_arguments(args.seed, sizes.get("n_grid", 2))
-    except (TypeError, ValueError) as error:
-        parser.error(str(error))
-    start = time.perf_counter()
-    results = run(args.out, seed=args.seed, **sizes)
-    print(format_report(results))
-    print(f"  runtime {time.perf_counter() - start:.1f} s (seed {args.seed}{', quick' if args.quick else ''})")
-    return 0 if all(c.passed for c in checks(results)) else 1
+    """Command line: run the study, print the report; exit status 1 if any check fails."""
+    return run_alone(sys.modules[__name__], argv,
+                     "Closed-form interpolant coefficients and gamma schedules vs finite differences; figures.")
 
 
 if __name__ == "__main__":

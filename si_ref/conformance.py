@@ -1,0 +1,606 @@
+r"""Check another implementation against si_ref's exact values, and explain any disagreement.
+
+The checker draws inputs with hypothesis -- times (endpoints included where
+the quantity is defined there), points in the bulk of :math:`\rho_t`, and, unless
+a reference is fixed, schedules, interpolants and Gaussian / Gaussian-mixture
+cases -- compares the implementation with si_ref's exact value, shrinks a
+failure to a minimal counterexample, and names the convention mistake that
+explains it when the received value matches one (see :mod:`si_ref.quantities`
+for the catalogue: sign flip, γγ̇ with the wrong sign, ±E[z | x], v given for b,
+noise term counted twice, time reversed, α/β swapped, σ²/2 score scaling, t
+broadcast along the wrong axis, ...).
+
+Usage from pytest::
+
+    from si_ref import conformance, GaussianCase, LinearInterpolant, BrownianGamma, Gaussian
+
+    def test_my_drift():
+        case = GaussianCase(LinearInterpolant(BrownianGamma()), Gaussian([0., 0.], np.eye(2)), my_target)
+        conformance.assert_conforms(my_drift, "drift", case)       # AssertionError with the report
+
+    report = conformance.check(my_drift, "drift", case)            # a Report, for other uses
+    print(report)
+
+Two modes:
+
+* **fixed reference** -- pass ``reference`` (a ``GammaSchedule`` for γ quantities,
+  an ``Interpolant`` for α, β and the interpolant, a ``GaussianCase`` for fields,
+  wrappers and steps); the implementation is the callable itself.
+* **drawn references** -- pass no reference; the implementation is then a
+  *factory* ``make(reference) -> callable`` called with each drawn si_ref object
+  (read its parameters, e.g. ``case.interpolant.alpha``, ``case.target.mean``).
+  Wrappers are constructors already, so they are never wrapped in a factory.
+
+Calling conventions (NumPy in, NumPy out): schedules and coefficients ``f(t)``;
+interpolant quantities ``f(t, x0, x1, z)`` (``interpolant_partial_t``:
+``f(t, x0, x1)``); fields ``f(x, t)``; wrappers ``Constructor(*fields, parameter)``
+with si_ref's signature (e.g. ``DriftFromVelocityScore(velocity, score,
+gamma_schedule)``; the schedule passed is si_ref's, with ``gamma``, ``gamma_dot``
+and ``gamma_gamma_dot``); steps ``step(field, x, t, dt, eps, xi)``. ``t`` is a
+float or an array of shape (n,); ``x`` has shape (n, d).
+
+Adapting a PyTorch or JAX model (no framework is imported by si_ref)::
+
+    field = conformance.as_numpy_field(model, to_backend=torch.from_numpy,
+                                       from_backend=lambda y: y.detach().cpu().numpy())
+    field = conformance.as_numpy_field(jax_fn, to_backend=jnp.asarray, from_backend=np.asarray)
+
+Every argument is converted with ``to_backend`` (floats and None pass through)
+and the result with ``from_backend``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+
+from . import strategies as sis
+from .gaussian import GaussianCase
+from .interpolants import Interpolant
+from .quantities import LEVELS, QUANTITIES, Example, Quantity, build_wrapper, describe, quantity
+from .schedules import GammaSchedule
+
+__all__ = [
+    "check",
+    "assert_conforms",
+    "diagnose",
+    "as_numpy_field",
+    "Report",
+    "Counterexample",
+    "Diagnosis",
+    "QUANTITIES",
+]
+
+_REFERENCE_TYPES = {
+    "schedule": GammaSchedule,
+    "interpolant": Interpolant,
+    "field": GaussianCase,
+    "wrapper": GaussianCase,
+    "step": GaussianCase,
+}
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A convention mistake whose value matches what the implementation returned.
+
+    ``name`` is a stable identifier (e.g. ``"gamma-gamma-dot-sign"``), ``form`` the
+    variant that matched (e.g. ``"v + γγ̇ s"``), ``explanation`` the fix.
+    """
+
+    name: str
+    form: str
+    explanation: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.form}): {self.explanation}"
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The minimal failing input found, with what was expected and what was received.
+
+    Attributes
+    ----------
+    reference : str
+        Description of the schedule, interpolant or Gaussian case.
+    inputs : dict
+        The arguments (t, x or x0/x1/z, dt, xi) as arrays.
+    expected : ndarray
+    received : ndarray or None
+        None when the implementation raised (see ``error``) or returned no array.
+    max_abs_error, max_rel_error : float
+        Over all entries (NaN when not comparable).
+    error : str
+        Why it failed: the exception raised, a shape or dtype mismatch, or "values differ".
+    """
+
+    reference: str
+    inputs: dict
+    expected: np.ndarray
+    received: np.ndarray | None
+    max_abs_error: float
+    max_rel_error: float
+    error: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Result of a conformance check. ``str(report)`` is the readable report.
+
+    Attributes
+    ----------
+    quantity : str
+    passed : bool
+    examples : int
+        Number of inputs evaluated (including the shrinking phase).
+    rtol, atol : float
+        Tolerance used: ``|received − expected| <= atol + rtol |expected|`` entrywise.
+    counterexample : Counterexample or None
+    diagnoses : tuple of Diagnosis
+        Mistakes consistent with every failing input seen, most specific first.
+    """
+
+    quantity: str
+    passed: bool
+    examples: int
+    rtol: float
+    atol: float
+    counterexample: Counterexample | None = None
+    diagnoses: tuple = ()
+    summary: str = field(default="", compare=False)
+
+    @property
+    def diagnosis_names(self) -> tuple:
+        return tuple(d.name for d in self.diagnoses)
+
+    def raise_if_failed(self) -> "Report":
+        """Raise ``AssertionError(str(self))`` when the check failed; return self otherwise."""
+        if not self.passed:
+            raise AssertionError(str(self))
+        return self
+
+    def __str__(self) -> str:
+        head = f"si_ref conformance: {self.quantity}: {'PASS' if self.passed else 'FAIL'}"
+        lines = [head, f"  definition: {self.summary}",
+                 f"  {self.examples} inputs checked; tolerance |received - expected| <= "
+                 f"{self.atol:g} + {self.rtol:g} |expected|"]
+        c = self.counterexample
+        if c is None:
+            return "\n".join(lines)
+        lines += ["", "Minimal counterexample:", f"  reference: {c.reference}"]
+        for name, value in c.inputs.items():
+            lines.append(f"  {name} = {_format(value)}")
+        lines += [f"  expected = {_format(c.expected)}",
+                  f"  received = {_format(c.received) if c.received is not None else '(nothing)'}",
+                  f"  problem: {c.error}"]
+        if np.isfinite(c.max_abs_error):
+            lines.append(f"  max |received - expected| = {c.max_abs_error:.3g}; max relative error = {c.max_rel_error:.3g}")
+        if self.diagnoses:
+            lines += ["", "Diagnosis (the received values match this convention mistake at every failing input):"]
+            lines += [f"  - {d}" for d in self.diagnoses]
+        else:
+            lines += ["", "Diagnosis: none of the catalogued convention mistakes matches the received values."]
+        return "\n".join(lines)
+
+
+def _format(value) -> str:
+    if value is None:
+        return "None"
+    if np.ndim(value) == 0:
+        return repr(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
+    return np.array2string(np.asarray(value), precision=8, separator=", ", max_line_width=100).replace("\n", "\n      ")
+
+
+# --- adapters ---------------------------------------------------------------------------
+
+def as_numpy_field(fn: Callable, *, to_backend: Callable, from_backend: Callable) -> Callable:
+    """Wrap a framework function so that it takes and returns NumPy arrays.
+
+    Parameters
+    ----------
+    fn : callable
+        E.g. a PyTorch module or a JAX function of (x, t).
+    to_backend : callable
+        Applied to every array argument (Python floats and None pass through).
+    from_backend : callable
+        Applied to the result, which must then be array-like.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable; received {fn!r}.")
+
+    def convert(a):
+        return a if a is None or isinstance(a, (float, int)) or callable(a) else to_backend(np.asarray(a))
+
+    def wrapped(*args):
+        return np.asarray(from_backend(fn(*(convert(a) for a in args))))
+
+    return wrapped
+
+
+# --- drawing examples ----------------------------------------------------------------------
+
+def _time_strategy(domain, times):
+    lo, hi = domain
+    if times is not None:
+        usable = [t for t in times if lo <= t <= hi]
+        if not usable:
+            raise ValueError(f"times={list(times)} has no time in [{lo:g}, {hi:g}], where this quantity is checked; "
+                             f"pass times inside that interval.")
+        return st.sampled_from(usable)
+    return sis.times(min_t=lo, max_t=hi)
+
+
+def _draw_times(data, domain, times, n):
+    element = _time_strategy(domain, times)
+    if data.draw(st.booleans(), label="scalar t"):
+        return data.draw(element, label="t")
+    return np.array(data.draw(st.lists(element, min_size=n, max_size=n), label="t"), dtype=np.float64)
+
+
+def _draw_n(data, d):
+    return data.draw(st.one_of(st.integers(1, 4), st.just(d)), label="n")
+
+
+def _unit_points(data, n, d, bound=3.0):
+    rows = st.lists(st.floats(-bound, bound), min_size=d, max_size=d)
+    return np.array(data.draw(st.lists(rows, min_size=n, max_size=n), label="u"), dtype=np.float64).reshape(n, d)
+
+
+def _bulk_points(data, case: GaussianCase, t, n):
+    """Points μ_p(t_i) + L_p(t_i) u_i with |u| <= 3: in the bulk of a component of ρ_t."""
+    d = case.dim
+    u = _unit_points(data, n, d)
+    times = np.broadcast_to(np.asarray(t, dtype=np.float64), (n,))
+    components = case.components(times)
+    pick = np.array(data.draw(st.lists(st.integers(0, case.n_pairs - 1), min_size=n, max_size=n), label="component"))
+    rows = np.arange(n)
+    means = components.means[rows, pick]
+    chol = np.linalg.cholesky(components.covs[rows, pick])
+    return means + np.einsum("nij,nj->ni", chol, u)
+
+
+def _draw_example(data, q: Quantity, reference, *, eps, times) -> Example:
+    lo, hi = q.domain(reference)
+    if q.level == "schedule":
+        n = data.draw(st.integers(1, 4), label="n")
+        return Example(reference, _draw_times(data, (lo, hi), times, n))
+    if q.level == "interpolant":
+        d = data.draw(st.integers(1, 3), label="d")
+        n = _draw_n(data, d)
+        t = _draw_times(data, (lo, hi), times, n)
+        if q.name in ("alpha", "alpha_dot", "beta", "beta_dot"):
+            return Example(reference, t)
+        return Example(reference, t, x0=_unit_points(data, n, d), x1=_unit_points(data, n, d), z=_unit_points(data, n, d))
+    d = reference.dim
+    n = _draw_n(data, d)
+    t = _draw_times(data, (lo, hi), times, n)
+    x = _bulk_points(data, reference, t, n)
+    if q.level == "step":
+        dt = data.draw(st.floats(1e-3, 0.1), label="dt")
+        return Example(reference, t, x=x, eps=eps, dt=dt, xi=_unit_points(data, n, d))
+    return Example(reference, t, x=x, eps=eps)
+
+
+def _reference_strategy(q: Quantity, eps):
+    if q.level == "schedule":
+        return sis.gamma_schedules()
+    if q.level == "interpolant":
+        return sis.interpolants()
+    cases = sis.gaussian_cases(st.integers(1, 3), families=q.families, max_components=3)
+    return cases.filter(q.accepts)
+
+
+# --- calling the implementation ------------------------------------------------------------
+
+def _copy(a):
+    return a.copy() if isinstance(a, np.ndarray) else a
+
+
+def _arguments(q: Quantity, ex: Example) -> tuple:
+    if q.level == "schedule" or q.name in ("alpha", "alpha_dot", "beta", "beta_dot"):
+        return (ex.t,)
+    if q.name == "interpolant_partial_t":
+        return (ex.t, ex.x0, ex.x1)
+    if q.level == "interpolant":
+        return (ex.t, ex.x0, ex.x1, ex.z)
+    return (ex.x, ex.t)
+
+
+def _invoke(q: Quantity, implementation, ex: Example):
+    """Call the implementation on copies of the inputs; report an in-place modification."""
+    if q.level == "wrapper":
+        fn = build_wrapper(q, implementation, ex.reference, ex.eps)
+        args = (ex.x, ex.t)
+    elif q.level == "step":
+        case, eps = ex.reference, ex.eps
+
+        def forward_drift(x, t):
+            return case.forward_drift(x, t, eps)
+
+        fn, args = implementation, (forward_drift, ex.x, ex.t, ex.dt, ex.eps, ex.xi)
+    else:
+        fn, args = implementation, _arguments(q, ex)
+    copies = tuple(_copy(a) for a in args)
+    out = fn(*copies)
+    modified = [i for i, (a, c) in enumerate(zip(args, copies)) if isinstance(a, np.ndarray) and not np.array_equal(a, c)]
+    return out, modified
+
+
+# --- comparing ------------------------------------------------------------------------------
+
+def _close(received, expected, rtol, atol) -> np.ndarray:
+    """Entrywise agreement; equal infinities agree."""
+    with np.errstate(invalid="ignore"):
+        same_inf = np.isinf(expected) & (received == expected)
+        return same_inf | (np.abs(received - expected) <= atol + rtol * np.abs(expected))
+
+
+def _errors(received, expected):
+    finite = np.isfinite(expected) & np.isfinite(received)
+    if not finite.any():
+        return math.nan, math.nan
+    diff = np.abs(received - expected)[finite]
+    scale = np.abs(expected)[finite]
+    rel = diff / np.where(scale > 0, scale, 1.0)
+    return float(diff.max()), float(rel.max())
+
+
+def _candidate_values(q: Quantity, ex: Example):
+    """(mistake, form, value) for every mistake variant computable at ex."""
+    out = []
+    for mistake in q.mistakes:
+        for form, fn in mistake.variants:
+            try:
+                with np.errstate(all="ignore"):
+                    value = fn(ex)
+            except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
+                value = None
+            if value is not None:
+                out.append((mistake, form, np.asarray(value, dtype=np.float64)))
+    return out
+
+
+def _matching(q, ex, received, expected, rtol, atol) -> set:
+    """Names (mistake, form) of the variants that reproduce ``received`` where it differs from ``expected``."""
+    matches = set()
+    for mistake, form, value in _candidate_values(q, ex):
+        if value.shape != received.shape:
+            continue
+        if _close(received, value, rtol, atol).all() and not _close(value, expected, rtol, atol).all():
+            matches.add((mistake.name, form))
+    return matches
+
+
+_BROADCAST_HINT = ("operands could not be broadcast", "broadcast")
+
+
+def _exception_diagnoses(q: Quantity, error: BaseException, ex: Example) -> set:
+    message = str(error)
+    t = np.asarray(ex.t)
+    if t.ndim == 1 and any(h in message for h in _BROADCAST_HINT):
+        return {("t-wrong-axis", "a broadcasting error with t of shape (n,)")}
+    return set()
+
+
+@dataclass
+class _Failure:
+    example: Example
+    received: Any
+    expected: np.ndarray
+    error: str
+    matches: set | None        # None: not comparable (exception / shape), does not narrow the diagnosis
+
+
+class _Mismatch(Exception):
+    def __init__(self, failure: _Failure):
+        super().__init__(failure.error)
+        self.failure = failure
+
+
+def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure | None:
+    try:
+        expected = np.asarray(q.exact(ex), dtype=np.float64)
+    except ValueError:
+        reject()  # si_ref itself has no value here (e.g. a divisor vanishes): not a valid input
+    try:
+        out, modified = _invoke(q, implementation, ex)
+    except Exception as exc:  # the implementation under test raised
+        matches = _exception_diagnoses(q, exc, ex)
+        return _Failure(ex, None, expected, f"raised {type(exc).__name__}: {exc}", matches or None)
+    if modified:
+        return _Failure(ex, None, expected, f"modified its input argument(s) {modified} in place "
+                        f"(inputs must be left unchanged)", None)
+    received = np.asarray(out)
+    if received.dtype.kind not in "iuf":
+        return _Failure(ex, None, expected, f"returned {type(out).__name__} of dtype {received.dtype}; "
+                        f"expected real numbers", None)
+    received = received.astype(np.float64)
+    if received.shape != expected.shape:
+        hint = " (transposed?)" if received.shape == expected.shape[::-1] and received.ndim == 2 else ""
+        return _Failure(ex, received, expected, f"returned shape {received.shape}; expected shape "
+                        f"{expected.shape}{hint}", None)
+    if _close(received, expected, rtol, atol).all():
+        return None
+    bad = ~np.isfinite(received) & np.isfinite(expected)
+    error = "returned NaN or inf where the exact value is finite" if bad.any() else "values differ"
+    return _Failure(ex, received, expected, error, _matching(q, ex, received, expected, rtol, atol))
+
+
+def _example_inputs(q: Quantity, ex: Example) -> dict:
+    inputs = {"t": ex.t}
+    for name in ("x", "x0", "x1", "z", "dt", "xi"):
+        value = getattr(ex, name)
+        if value is not None:
+            inputs[name] = value
+    if q.needs_eps:
+        inputs["eps"] = ex.eps
+    return inputs
+
+
+def _diagnoses(q: Quantity, failures: list) -> tuple:
+    """Mistake variants consistent with every comparable failure, in catalogue order."""
+    sets = [f.matches for f in failures if f.matches is not None]
+    if not sets:
+        return ()
+    common = set.intersection(*sets)
+    order = [(m.name, form) for m in q.mistakes for form, _ in m.variants]
+    explanations = {m.name: m.explanation for m in q.mistakes}
+    explanations.setdefault("t-wrong-axis", QUANTITIES["interpolant"].mistakes[-1].explanation)
+    ranked = sorted(common, key=lambda nf: order.index(nf) if nf in order else len(order))
+    seen, out = set(), []
+    for name, form in ranked:
+        if name not in seen:
+            seen.add(name)
+            out.append(Diagnosis(name, form, explanations[name]))
+    return tuple(out)
+
+
+def diagnose(quantity_name: str, example: Example, received, *, rtol=1e-6, atol=1e-8) -> tuple:
+    """The catalogued mistakes that reproduce ``received`` at one :class:`~si_ref.quantities.Example`.
+
+    Used by :func:`si_ref.golden.verify`; returns a tuple of :class:`Diagnosis`.
+    """
+    q = quantity(quantity_name)
+    expected = np.asarray(q.exact(example), dtype=np.float64)
+    received = np.asarray(received, dtype=np.float64)
+    if received.shape != expected.shape:
+        return ()
+    failure = _Failure(example, received, expected, "", _matching(q, example, received, expected, rtol, atol))
+    return _diagnoses(q, [failure])
+
+
+# --- the checker ---------------------------------------------------------------------------
+
+def _check_options(q: Quantity, reference, eps, times, rtol, atol, max_examples, seed):
+    if reference is not None and not isinstance(reference, _REFERENCE_TYPES[q.level]):
+        raise TypeError(
+            f"reference for the {q.level}-level quantity {q.name!r} must be a {_REFERENCE_TYPES[q.level].__name__} "
+            f"(or None to draw them); received {type(reference).__name__}."
+        )
+    if reference is not None and not q.accepts(reference):
+        raise ValueError(f"reference does not fit {q.name!r}: {q.summary} Received {describe(reference)}.")
+    if q.needs_eps and eps is None:
+        raise ValueError(f"quantity {q.name!r} depends on eps(t); pass eps=<number >= 0 or callable of t>, "
+                         f"the ε your implementation uses.")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number >= 0; received {value!r}.")
+    for name, value, low in (("max_examples", max_examples, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}; received {value!r}.")
+    if times is not None:
+        times = [float(t) for t in np.atleast_1d(np.asarray(times, dtype=np.float64))]
+        if not times or not all(0.0 <= t <= 1.0 for t in times):
+            raise ValueError(f"times must be a non-empty sequence of times in [0, 1]; received {times!r}.")
+    return times
+
+
+def check(implementation, quantity_name: str, reference=None, *, eps=None, times=None,
+          rtol: float = 1e-6, atol: float = 1e-8, max_examples: int = 100, seed: int = 0,
+          shrink: bool = True) -> Report:
+    """Check ``implementation`` of a named quantity against si_ref's exact value.
+
+    Parameters
+    ----------
+    implementation : callable
+        See the module docstring for the calling convention of each level;
+        a factory ``make(reference)`` when ``reference`` is None (except for wrappers).
+    quantity_name : str
+        A key of ``QUANTITIES`` (e.g. ``"gamma_dot"``, ``"interpolant"``, ``"drift"``,
+        ``"DriftFromVelocityScore"``, ``"euler_maruyama_step"``).
+    reference : GammaSchedule, Interpolant or GaussianCase, optional
+        Fix the reference; None draws them (schedules, interpolants or cases of
+        dimension 1 to 3 with up to 3 mixture components).
+    eps : float or callable, optional
+        ε(t) used by the implementation; required by the SDE drifts and the step.
+    times : sequence of float, optional
+        Check only at these times (default: drawn from the quantity's domain, endpoints included).
+    rtol, atol : float
+        Entrywise tolerance ``|received − expected| <= atol + rtol |expected|``.
+    max_examples : int
+        Number of drawn inputs (hypothesis ``max_examples``).
+    seed : int
+        Reproducibility: the same seed draws the same inputs.
+    shrink : bool
+        Shrink a failure to a minimal counterexample (slower).
+
+    Returns
+    -------
+    Report
+        ``report.passed``; on failure the counterexample and the diagnoses.
+    """
+    q = quantity(quantity_name)
+    times = _check_options(q, reference, eps, times, rtol, atol, max_examples, seed)
+    if q.level != "wrapper" and not callable(implementation):
+        raise TypeError(f"implementation must be callable; received {implementation!r}.")
+    if q.level == "wrapper" and not callable(implementation):
+        raise TypeError(f"implementation of {q.name!r} must be a constructor with si_ref's signature; "
+                        f"received {implementation!r}.")
+    factory = reference is None and q.level != "wrapper" and q.level != "step"
+    failures: list = []
+    count = [0]
+
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=max_examples, database=None, deadline=None, derandomize=False, phases=phases,
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False)
+    @given(st.data())
+    def run(data):
+        ref = reference if reference is not None else data.draw(_reference_strategy(q, eps), label="reference")
+        example = _draw_example(data, q, ref, eps=eps, times=times)
+        count[0] += 1
+        impl = implementation
+        if factory:
+            try:
+                impl = implementation(ref)
+            except Exception as exc:
+                failure = _Failure(example, None, np.asarray(q.exact(example)),
+                                   f"the factory raised {type(exc).__name__}: {exc} (with no reference given, the "
+                                   f"implementation is called as make(reference) and must return the callable)", None)
+                failures.append(failure)
+                raise _Mismatch(failure) from None
+        failure = _evaluate(q, impl, example, rtol, atol)
+        if failure is not None:
+            failures.append(failure)
+            raise _Mismatch(failure)
+
+    try:
+        run()
+    except _Mismatch as exc:
+        final = exc.failure
+    except HypothesisException as exc:  # e.g. a flaky implementation (different results on the same input)
+        final = failures[-1] if failures else None
+        if final is None:
+            raise
+        final = _Failure(final.example, final.received, final.expected,
+                         f"{final.error}; hypothesis could not reproduce the failure reliably ({type(exc).__name__})",
+                         final.matches)
+    else:
+        return Report(q.name, True, count[0], rtol, atol, summary=q.summary)
+
+    abs_err, rel_err = (_errors(final.received, final.expected)
+                        if final.received is not None and final.received.shape == final.expected.shape
+                        else (math.nan, math.nan))
+    counterexample = Counterexample(describe(final.example.reference), _example_inputs(q, final.example),
+                                    final.expected, final.received, abs_err, rel_err, final.error)
+    return Report(q.name, False, count[0], rtol, atol, counterexample, _diagnoses(q, failures), summary=q.summary)
+
+
+def assert_conforms(implementation, quantity_name: str, reference=None, **options) -> Report:
+    """:func:`check`, raising ``AssertionError`` with the readable report on failure (for pytest)."""
+    return check(implementation, quantity_name, reference, **options).raise_if_failed()
+
+
+def _levels():  # documentation helper
+    return LEVELS

@@ -1,0 +1,167 @@
+r"""Named reference objects: gamma schedules, interpolants and Gaussian cases with fixed parameters.
+
+The names are stable: the command line (``si-ref check --case NAME``) and the
+golden test vectors (:mod:`si_ref.golden`) use them, and the vector manifests
+record each definition (``definition(name)``) so that an implementation in
+another language can rebuild the same case.
+
+Every parameter is a short decimal, so the definitions are exact in any language.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .distributions import Gaussian, GaussianMixture
+from .gaussian import GaussianCase
+from .interpolants import (
+    EncoderDecoderInterpolant,
+    Interpolant,
+    LinearInterpolant,
+    MirrorInterpolant,
+    OneSidedLinearInterpolant,
+    OneSidedTrigInterpolant,
+    TrigInterpolant,
+    VPTrigInterpolant,
+)
+from .schedules import (
+    BrownianGamma,
+    BSquaredGamma,
+    GammaSchedule,
+    ScaledBrownianGamma,
+    SigmoidGamma,
+    SineSquaredGamma,
+    ZeroGamma,
+)
+
+__all__ = ["GAMMA_SCHEDULES", "INTERPOLANTS", "CASES", "gamma_schedule", "interpolant", "case", "definition"]
+
+
+def _schedules() -> dict:
+    return {
+        "zero": ZeroGamma(),
+        "brownian": BrownianGamma(),
+        "scaled-brownian-2": ScaledBrownianGamma(2.0),
+        "bsquared": BSquaredGamma(),
+        "sine-squared": SineSquaredGamma(),
+        "sigmoid-10": SigmoidGamma(10.0),
+    }
+
+
+def _interpolants() -> dict:
+    return {
+        "linear-brownian": LinearInterpolant(BrownianGamma()),
+        "linear-zero": LinearInterpolant(ZeroGamma()),
+        "trig-bsquared": TrigInterpolant(BSquaredGamma()),
+        "vp-trig-brownian": VPTrigInterpolant(BrownianGamma()),
+        "encoder-decoder-sine-squared": EncoderDecoderInterpolant(SineSquaredGamma()),
+        "one-sided-linear": OneSidedLinearInterpolant(),
+        "one-sided-trig": OneSidedTrigInterpolant(),
+        "mirror-brownian": MirrorInterpolant(BrownianGamma()),
+    }
+
+
+#: Gamma schedules by name.
+GAMMA_SCHEDULES: dict = _schedules()
+#: Interpolants by name.
+INTERPOLANTS: dict = _interpolants()
+
+_STANDARD_2D = Gaussian(np.zeros(2), np.eye(2))
+_TARGET_2D = Gaussian(np.array([2.0, -1.0]), np.array([[1.0, 0.5], [0.5, 2.0]]))
+_BASE_2D = Gaussian(np.array([-1.0, 0.5]), np.array([[0.5, -0.2], [-0.2, 1.5]]))
+_MIXTURE_2D = GaussianMixture(
+    np.array([0.25, 0.25, 0.25, 0.25]),
+    np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, 0.0], [0.0, -2.0]]),
+    np.stack([np.diag([0.3, 0.1]), np.diag([0.1, 0.3]), np.diag([0.3, 0.1]), np.diag([0.1, 0.3])]),
+)
+_MIXTURE_BASE_2D = GaussianMixture(
+    np.array([0.6, 0.4]),
+    np.array([[-1.0, -1.0], [1.5, 0.5]]),
+    np.stack([np.array([[0.8, 0.3], [0.3, 0.6]]), np.eye(2) * 0.4]),
+)
+_TARGET_3D = GaussianMixture(
+    np.array([0.2, 0.5, 0.3]),
+    np.array([[1.0, 0.0, -1.0], [-1.0, 2.0, 0.0], [0.0, -1.5, 1.0]]),
+    np.stack([np.eye(3) * 0.5, np.diag([1.0, 0.2, 0.6]), np.array([[0.7, 0.2, 0.0], [0.2, 0.7, 0.2], [0.0, 0.2, 0.7]])]),
+)
+
+
+def _cases() -> dict:
+    return {
+        "gaussian-1d-linear-brownian": (INTERPOLANTS["linear-brownian"], Gaussian(np.array([0.0]), np.array([[1.0]])),
+                                         Gaussian(np.array([3.0]), np.array([[0.25]])), None),
+        "gaussian-2d-linear-brownian": (INTERPOLANTS["linear-brownian"], _BASE_2D, _TARGET_2D, None),
+        "coupled-2d-trig-bsquared": (INTERPOLANTS["trig-bsquared"], _BASE_2D, _TARGET_2D,
+                                     np.array([[0.3, 0.1], [-0.2, 0.4]])),
+        "mixture-2d-linear-brownian": (INTERPOLANTS["linear-brownian"], _MIXTURE_BASE_2D, _MIXTURE_2D, None),
+        "mixture-2d-vp-trig-brownian": (INTERPOLANTS["vp-trig-brownian"], _STANDARD_2D, _MIXTURE_2D, None),
+        "mixture-2d-encoder-decoder": (INTERPOLANTS["encoder-decoder-sine-squared"], _STANDARD_2D, _MIXTURE_2D, None),
+        "mixture-3d-linear-sigmoid": (LinearInterpolant(SigmoidGamma(10.0)), Gaussian(np.zeros(3), np.eye(3)),
+                                      _TARGET_3D, None),
+        "one-sided-2d-linear": (INTERPOLANTS["one-sided-linear"], None, _MIXTURE_2D, None),
+        "one-sided-2d-trig": (INTERPOLANTS["one-sided-trig"], None, _TARGET_2D, None),
+        "mirror-2d-brownian": (INTERPOLANTS["mirror-brownian"], None, _MIXTURE_2D, None),
+    }
+
+
+_CASE_PARTS: dict = _cases()
+#: Gaussian cases by name (built once; GaussianCase objects are immutable in use).
+CASES: dict = {name: GaussianCase(i, base, target, cross_cov=c) for name, (i, base, target, c) in _CASE_PARTS.items()}
+
+
+def _lookup(table: dict, name, what: str):
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a name (str); received {name!r} of type {type(name).__name__}.")
+    if name not in table:
+        raise ValueError(f"unknown {what} {name!r}; valid names: {sorted(table)}.")
+    return table[name]
+
+
+def gamma_schedule(name: str) -> GammaSchedule:
+    """The named gamma schedule (see ``GAMMA_SCHEDULES``)."""
+    return _lookup(GAMMA_SCHEDULES, name, "gamma schedule")
+
+
+def interpolant(name: str) -> Interpolant:
+    """The named interpolant (see ``INTERPOLANTS``)."""
+    return _lookup(INTERPOLANTS, name, "interpolant")
+
+
+def case(name: str) -> GaussianCase:
+    """The named Gaussian case (see ``CASES``)."""
+    return _lookup(CASES, name, "case")
+
+
+def _schedule_definition(schedule: GammaSchedule) -> dict:
+    out = {"family": type(schedule).__name__}
+    for parameter in ("scale", "sharpness"):
+        if hasattr(schedule, parameter):
+            out[parameter] = float(getattr(schedule, parameter))
+    return out
+
+
+def _interpolant_definition(i: Interpolant) -> dict:
+    return {"family": type(i).__name__, "kind": i.kind, "gamma": _schedule_definition(i.gamma_schedule)}
+
+
+def _distribution_definition(dist) -> dict:
+    if isinstance(dist, Gaussian):
+        return {"type": "Gaussian", "mean": dist.mean.tolist(), "cov": dist.cov.tolist()}
+    return {"type": "GaussianMixture", "weights": dist.weights.tolist(), "means": dist.means.tolist(),
+            "covs": dist.covs.tolist()}
+
+
+def definition(name: str) -> dict:
+    """A JSON-ready definition of the named schedule, interpolant or case (parameters as numbers)."""
+    if name in GAMMA_SCHEDULES:
+        return {"kind": "gamma_schedule", **_schedule_definition(GAMMA_SCHEDULES[name])}
+    if name in INTERPOLANTS:
+        return {"kind": "interpolant", **_interpolant_definition(INTERPOLANTS[name])}
+    if name in CASES:
+        c = CASES[name]
+        return {"kind": "case", "interpolant": _interpolant_definition(c.interpolant),
+                "base": _distribution_definition(c.base), "target": _distribution_definition(c.target),
+                "cross_cov": None if c.cross_cov is None else c.cross_cov.tolist(),
+                "coupling": "jointly Gaussian with Cov(x0, x1) = cross_cov" if c.cross_cov is not None
+                else "independent"}
+    raise ValueError(f"unknown reference {name!r}; valid names: {sorted({**GAMMA_SCHEDULES, **INTERPOLANTS, **CASES})}.")

@@ -78,6 +78,9 @@ __all__ = [
     "QUANTITIES",
 ]
 
+#: Failing inputs gathered (when available) before shrinking starts; the diagnosis must fit all of them.
+EVIDENCE = 6
+
 _REFERENCE_TYPES = {
     "schedule": GammaSchedule,
     "interpolant": Interpolant,
@@ -384,11 +387,19 @@ def _matching(q, ex, received, expected, rtol, atol) -> set:
 _BROADCAST_HINT = ("operands could not be broadcast", "broadcast")
 
 
-def _exception_diagnoses(q: Quantity, error: BaseException, ex: Example) -> set:
+def _exception_diagnoses(error: BaseException, ex: Example) -> set:
     message = str(error)
     t = np.asarray(ex.t)
     if t.ndim == 1 and any(h in message for h in _BROADCAST_HINT):
         return {("t-wrong-axis", "a broadcasting error with t of shape (n,)")}
+    return set()
+
+
+def _broadcast_shape_diagnoses(received, expected, ex: Example) -> set:
+    """(n,) times against (n, d) points without [:, None] gives an (n, n)-shaped result when d == 1."""
+    t = np.asarray(ex.t)
+    if t.ndim == 1 and received.shape != expected.shape and t.shape[0] in received.shape[1:]:
+        return {("t-wrong-axis", f"t of shape {t.shape} broadcast to a result of shape {received.shape}")}
     return set()
 
 
@@ -399,6 +410,7 @@ class _Failure:
     expected: np.ndarray
     error: str
     matches: set | None        # None: not comparable (exception / shape), does not narrow the diagnosis
+    hints: set = field(default_factory=set)   # diagnoses read from an exception or a broadcast shape
 
 
 class _Mismatch(Exception):
@@ -410,13 +422,14 @@ class _Mismatch(Exception):
 def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure | None:
     try:
         expected = np.asarray(q.exact(ex), dtype=np.float64)
+        if q.level == "wrapper":   # the conversion itself must be defined here (e.g. β ≠ 0 for x̂1 from s)
+            build_wrapper(q, q.wrapper, ex.reference, ex.eps)(ex.x, ex.t)
     except ValueError:
-        reject()  # si_ref itself has no value here (e.g. a divisor vanishes): not a valid input
+        reject()  # si_ref has no value here (a divisor vanishes): not a valid input
     try:
         out, modified = _invoke(q, implementation, ex)
     except Exception as exc:  # the implementation under test raised
-        matches = _exception_diagnoses(q, exc, ex)
-        return _Failure(ex, None, expected, f"raised {type(exc).__name__}: {exc}", matches or None)
+        return _Failure(ex, None, expected, f"raised {type(exc).__name__}: {exc}", None, _exception_diagnoses(exc, ex))
     if modified:
         return _Failure(ex, None, expected, f"modified its input argument(s) {modified} in place "
                         f"(inputs must be left unchanged)", None)
@@ -428,7 +441,7 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
     if received.shape != expected.shape:
         hint = " (transposed?)" if received.shape == expected.shape[::-1] and received.ndim == 2 else ""
         return _Failure(ex, received, expected, f"returned shape {received.shape}; expected shape "
-                        f"{expected.shape}{hint}", None)
+                        f"{expected.shape}{hint}", None, _broadcast_shape_diagnoses(received, expected, ex))
     if _close(received, expected, rtol, atol).all():
         return None
     bad = ~np.isfinite(received) & np.isfinite(expected)
@@ -448,11 +461,15 @@ def _example_inputs(q: Quantity, ex: Example) -> dict:
 
 
 def _diagnoses(q: Quantity, failures: list) -> tuple:
-    """Mistake variants consistent with every comparable failure, in catalogue order."""
+    """Mistake variants consistent with every comparable failure, in catalogue order.
+
+    Diagnoses read from exceptions or result shapes (``hints``) are added: they do
+    not compete with value matches, which they cannot be compared with.
+    """
     sets = [f.matches for f in failures if f.matches is not None]
-    if not sets:
-        return ()
-    common = set.intersection(*sets)
+    common = set.intersection(*sets) if sets else set()
+    for f in failures:
+        common |= f.hints
     order = [(m.name, form) for m in q.mistakes for form, _ in m.variants]
     explanations = {m.name: m.explanation for m in q.mistakes}
     explanations.setdefault("t-wrong-axis", QUANTITIES["interpolant"].mistakes[-1].explanation)
@@ -548,7 +565,7 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
                         f"received {implementation!r}.")
     factory = reference is None and q.level != "wrapper" and q.level != "step"
     failures: list = []
-    count = [0]
+    count, raised = [0], [False]
 
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
 
@@ -573,10 +590,15 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
         failure = _evaluate(q, impl, example, rtol, atol)
         if failure is not None:
             failures.append(failure)
-            raise _Mismatch(failure)
+            # Collect a few independent failures before handing the first to hypothesis to shrink:
+            # shrunk inputs are alike (t = 0, x at a mean), where different mistakes can coincide.
+            if raised[0] or len(failures) >= EVIDENCE:
+                raised[0] = True
+                raise _Mismatch(failure)
 
     try:
         run()
+        final = failures[0] if failures else None   # fewer than EVIDENCE failures: the first, unshrunk
     except _Mismatch as exc:
         final = exc.failure
     except HypothesisException as exc:  # e.g. a flaky implementation (different results on the same input)
@@ -586,7 +608,7 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
         final = _Failure(final.example, final.received, final.expected,
                          f"{final.error}; hypothesis could not reproduce the failure reliably ({type(exc).__name__})",
                          final.matches)
-    else:
+    if final is None:
         return Report(q.name, True, count[0], rtol, atol, summary=q.summary)
 
     abs_err, rel_err = (_errors(final.received, final.expected)

@@ -1,0 +1,486 @@
+"""The conformance checker: si_ref's own implementations pass; each catalogued mistake fails with its diagnosis.
+
+The wrong implementations are written the way a user writes them (their own
+formulas, or si_ref objects combined the wrong way), never by calling the
+checker's candidate formulas: a time-reversed drift comes from a case built in
+the reversed time direction, an α/β swap from the case with base and target
+exchanged (x_t = β x0 + α x1 + γ z has the law of α x1' + β x0' + γ z), the
+noise term counted twice from feeding b into DriftFromVelocityScore.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import si_ref as S
+from si_ref import conformance as C
+from si_ref import references
+from si_ref.quantities import QUANTITIES
+from si_ref.schedules import GammaSchedule
+
+FAST = dict(max_examples=25, shrink=False)
+
+
+# --- references where each mistake is distinguishable --------------------------------------------
+
+class AsymmetricGamma(GammaSchedule):
+    """γ = (27/4) t (1 − t)²: peak 1 at t = 1/3, γ(1 − t) ≠ γ(t)."""
+
+    max_gamma = 1.0
+
+    def _gamma(self, t):
+        return 6.75 * t * (1 - t) ** 2
+
+    def _gamma_dot(self, t):
+        return 6.75 * (1 - t) * (1 - 3 * t)
+
+    def _gamma_gamma_dot(self, t):
+        return 6.75**2 * t * (1 - t) ** 3 * (1 - 3 * t)
+
+
+def asymmetric(gamma=None):
+    """α = (1 − t)², β = t: α(1 − t) = t² differs from β, so time reversal and α/β swap differ."""
+    return S.CustomInterpolant(lambda t: (1 - t) ** 2, lambda t: -2 * (1 - t), lambda t: t, lambda t: np.ones_like(t),
+                               gamma or S.BrownianGamma())
+
+
+def reversed_asymmetric(gamma=None):
+    """The same path with time running the other way: α'(s) = β(1 − s) = 1 − s, β'(s) = α(1 − s) = s²."""
+    return S.CustomInterpolant(lambda s: 1 - s, lambda s: -np.ones_like(s), lambda s: s**2, lambda s: 2 * s,
+                               gamma or S.BrownianGamma())
+
+
+BASE = S.Gaussian(np.array([-1.0, 0.5]), np.array([[0.6, 0.2], [0.2, 0.9]]))
+TARGET = S.GaussianMixture(np.array([0.4, 0.6]), np.array([[2.0, 0.0], [-1.0, 2.0]]),
+                           np.stack([np.diag([0.5, 0.2]), np.array([[0.4, 0.1], [0.1, 0.3]])]))
+CASE = S.GaussianCase(asymmetric(), BASE, TARGET)
+#: The user's model written with t = 0 at the data: its fields at s are ours at 1 − s.
+REVERSED = S.GaussianCase(reversed_asymmetric(), TARGET, BASE)
+#: x_t = β x0 + α x1 + γ z: the law of the original interpolant with base and target exchanged.
+SWAPPED = S.GaussianCase(asymmetric(), TARGET, BASE)
+EPS = 0.7
+
+
+def col(values):
+    return np.reshape(values, (-1, 1))
+
+
+def ggd(t):
+    return col(CASE.interpolant.gamma_gamma_dot(t))
+
+
+def user_wrong_axis_drift(x, t):
+    """A drift written without [:, None]: correct for scalar t, wrong for per-row t."""
+    return CASE.velocity(x, t) - np.asarray(CASE.interpolant.gamma_gamma_dot(t)) * CASE.score(x, t)
+
+
+FIELD_MISTAKES = [
+    ("drift", lambda x, t: CASE.velocity(x, t) + ggd(t) * CASE.score(x, t), "gamma-gamma-dot-sign"),
+    ("drift", lambda x, t: -CASE.drift(x, t), "sign-flip"),
+    ("drift", lambda x, t: CASE.velocity(x, t), "velocity-for-drift"),
+    ("drift", S.DriftFromVelocityScore(CASE.drift, CASE.score, CASE.interpolant.gamma_schedule), "noise-term-twice"),
+    ("drift", REVERSED.drift, "time-reversed"),
+    ("drift", SWAPPED.drift, "alpha-beta-swapped"),
+    ("drift", user_wrong_axis_drift, "t-wrong-axis"),
+    ("velocity", CASE.drift, "drift-for-velocity"),
+    ("velocity", lambda x, t: -CASE.velocity(x, t), "sign-flip"),
+    ("velocity", REVERSED.velocity, "time-reversed"),
+    ("velocity", SWAPPED.velocity, "alpha-beta-swapped"),
+    ("score", lambda x, t: -CASE.score(x, t), "sign-flip"),
+    ("score", lambda x, t: 0.5 * col(CASE.interpolant.gamma(t)) ** 2 * CASE.score(x, t), "score-scaling"),
+    ("score", CASE.noise, "score-scaling"),
+    ("score", REVERSED.score, "time-reversed"),
+    ("score", SWAPPED.score, "alpha-beta-swapped"),
+    ("noise", lambda x, t: -CASE.noise(x, t), "noise-sign"),
+    ("noise", REVERSED.noise, "time-reversed"),
+    ("noise", SWAPPED.noise, "alpha-beta-swapped"),
+    ("denoise_x0", CASE.denoise_x1, "denoisers-swapped"),
+    ("denoise_x0", REVERSED.denoise_x0, "time-reversed"),
+    ("denoise_x1", SWAPPED.denoise_x0, "alpha-beta-swapped"),   # x1 ~ target is SWAPPED's x0
+    ("forward_drift", lambda x, t: CASE.backward_drift(x, t, EPS), "score-term-sign"),
+    ("forward_drift", lambda x, t: CASE.drift(x, t) + 2 * EPS * CASE.score(x, t), "score-scaling"),
+    ("forward_drift", lambda x, t: CASE.velocity(x, t) + ggd(t) * CASE.score(x, t) + EPS * CASE.score(x, t),
+     "gamma-gamma-dot-sign"),
+    ("forward_drift", lambda x, t: CASE.velocity(x, t) + EPS * CASE.score(x, t), "velocity-for-drift"),
+    ("forward_drift", lambda x, t: REVERSED.forward_drift(x, t, EPS), "time-reversed"),
+    ("backward_drift", lambda x, t: CASE.drift(x, t) - 0.5 * EPS * CASE.score(x, t), "score-scaling"),
+    ("backward_drift", lambda x, t: CASE.forward_drift(x, t, EPS), "score-term-sign"),
+]
+
+
+@pytest.mark.parametrize("name, wrong, diagnosis", FIELD_MISTAKES,
+                         ids=[f"{n}-{d}-{i}" for i, (n, _, d) in enumerate(FIELD_MISTAKES)])
+def test_field_mistakes_are_diagnosed(name, wrong, diagnosis):
+    report = C.check(wrong, name, CASE, eps=EPS, **FAST)
+    assert not report.passed
+    assert report.diagnosis_names[:1] == (diagnosis,), str(report)
+
+
+def test_symmetric_reference_reports_both_equivalent_mistakes():
+    """On a linear interpolant with symmetric γ, time reversal and the α/β swap give the same drift: both are named."""
+    case = references.case("gaussian-2d-linear-brownian")
+    reversed_case = S.GaussianCase(case.interpolant, case.target, case.base)
+    report = C.check(reversed_case.drift, "drift", case, **FAST)
+    assert {"time-reversed", "alpha-beta-swapped"} <= set(report.diagnosis_names)
+
+
+# --- schedules and interpolants ---------------------------------------------------------------------
+
+ASYM_GAMMA = AsymmetricGamma()
+LINEAR = S.LinearInterpolant(S.BrownianGamma())
+ASYM = asymmetric(ASYM_GAMMA)
+
+
+def user_interpolant(alpha, beta, gamma, *, column=True):
+    def f(t, x0, x1, z):
+        c = col if column else np.asarray
+        return c(alpha(t)) * x0 + c(beta(t)) * x1 + c(gamma(t)) * z
+    return f
+
+
+SCHEDULE_MISTAKES = [
+    ("gamma", S.BrownianGamma(), lambda t: -np.sqrt(t * (1 - t)), "sign-flip"),
+    ("gamma", S.BrownianGamma(), lambda t: t * (1 - t), "variance-for-std"),
+    ("gamma", ASYM_GAMMA, lambda t: 6.75 * (1 - t) * t**2, "time-reversed"),
+    ("gamma_dot", S.BSquaredGamma(), lambda t: -(1 - 2 * t), "sign-flip"),
+    ("gamma_dot", ASYM_GAMMA, lambda t: -6.75 * t * (3 * t - 2), "time-reversed"),      # −γ̇(1 − t)
+    ("gamma_gamma_dot", S.BrownianGamma(), lambda t: 1 - 2 * t, "factor-two"),         # d(t − t²)/dt
+    ("gamma_gamma_dot", S.BSquaredGamma(), lambda t: -(t * (1 - t)) * (1 - 2 * t), "sign-flip"),
+    ("gamma_gamma_dot", ASYM_GAMMA, lambda t: 6.75**2 * (1 - t) * t**3 * (3 * t - 2), "time-reversed"),
+]
+
+
+@pytest.mark.parametrize("name, schedule, wrong, diagnosis", SCHEDULE_MISTAKES,
+                         ids=[f"{n}-{d}-{i}" for i, (n, _, _, d) in enumerate(SCHEDULE_MISTAKES)])
+def test_schedule_mistakes_are_diagnosed(name, schedule, wrong, diagnosis):
+    report = C.check(wrong, name, schedule, **FAST)
+    assert not report.passed
+    assert report.diagnosis_names[:1] == (diagnosis,), str(report)
+
+
+def asym_alpha(t):
+    return (1 - t) ** 2
+
+
+def asym_beta(t):
+    return np.asarray(t, dtype=float)
+
+
+INTERPOLANT_MISTAKES = [
+    ("alpha", lambda t: np.asarray(t, dtype=float), "alpha-beta-swapped"),
+    ("alpha", lambda t: np.asarray(t, dtype=float) ** 2, "time-reversed"),
+    ("alpha_dot", lambda t: 2 * (1 - np.asarray(t)), "sign-flip"),
+    ("alpha_dot", lambda t: np.ones_like(np.asarray(t, dtype=float)), "alpha-beta-swapped"),
+    ("alpha_dot", lambda t: 2 * np.asarray(t, dtype=float), "time-reversed"),
+    ("beta", asym_alpha, "alpha-beta-swapped"),
+    ("beta_dot", lambda t: -np.ones_like(np.asarray(t, dtype=float)), "sign-flip"),
+    ("interpolant", user_interpolant(asym_beta, asym_alpha, ASYM_GAMMA.gamma), "alpha-beta-swapped"),
+    ("interpolant", user_interpolant(lambda t: np.asarray(t) ** 2, lambda t: 1 - np.asarray(t),
+                                     lambda t: ASYM_GAMMA.gamma(1 - np.asarray(t))), "time-reversed"),
+    ("interpolant", user_interpolant(asym_alpha, asym_beta, lambda t: ASYM_GAMMA.gamma(t) ** 2), "variance-for-std"),
+    ("interpolant", user_interpolant(asym_alpha, asym_beta, ASYM_GAMMA.gamma, column=False), "t-wrong-axis"),
+    ("interpolant_dot", lambda t, x0, x1, z: ASYM.interpolant_partial_t(t, x0, x1), "noise-term-missing"),
+    ("interpolant_dot", user_interpolant(lambda t: 2 * (1 - np.asarray(t)), lambda t: -np.ones_like(np.asarray(t, float)),
+                                         lambda t: -ASYM_GAMMA.gamma_dot(t)), "sign-flip"),
+    ("interpolant_partial_t", lambda t, x0, x1: -ASYM.interpolant_partial_t(t, x0, x1), "sign-flip"),
+]
+
+
+@pytest.mark.parametrize("name, wrong, diagnosis", INTERPOLANT_MISTAKES,
+                         ids=[f"{n}-{d}-{i}" for i, (n, _, d) in enumerate(INTERPOLANT_MISTAKES)])
+def test_interpolant_mistakes_are_diagnosed(name, wrong, diagnosis):
+    report = C.check(wrong, name, ASYM, **FAST)
+    assert not report.passed
+    assert report.diagnosis_names[:1] == (diagnosis,), str(report)
+
+
+# --- wrappers ------------------------------------------------------------------------------------
+
+def column_of(schedule_method, t):
+    return col(schedule_method(t))
+
+
+class WrongSignDrift:
+    """The published DriftFromVelocityScore: v + γγ̇ s."""
+
+    def __init__(self, velocity, score, gamma):
+        self.velocity, self.score, self.gamma = velocity, score, gamma
+
+    def __call__(self, x, t):
+        return self.velocity(x, t) + column_of(self.gamma.gamma_gamma_dot, t) * self.score(x, t)
+
+
+class WrongAxisDrift(WrongSignDrift):
+    def __call__(self, x, t):
+        return self.velocity(x, t) - np.asarray(self.gamma.gamma_gamma_dot(t)) * self.score(x, t)
+
+
+class PublishedMirror:
+    """The published MirrorVelocityFromScore: +γγ̇ s."""
+
+    def __init__(self, score, gamma):
+        self.score, self.gamma = score, gamma
+
+    def __call__(self, x, t):
+        return column_of(self.gamma.gamma_gamma_dot, t) * self.score(x, t)
+
+
+class ScoreFromMinusNoise:
+    """Assumes the noise predictor is −E[z | x]: s = +η/γ."""
+
+    def __init__(self, eta, gamma):
+        self.eta, self.gamma = eta, gamma
+
+    def __call__(self, x, t):
+        return self.eta(x, t) / column_of(self.gamma.gamma, t)
+
+
+class ScoreWithoutDivision(ScoreFromMinusNoise):
+    def __call__(self, x, t):
+        return -self.eta(x, t)
+
+
+class NoiseFromScorePlus:
+    def __init__(self, score, gamma):
+        self.score, self.gamma = score, gamma
+
+    def __call__(self, x, t):
+        return column_of(self.gamma.gamma, t) * self.score(x, t)
+
+
+class VelocityFromDriftScoreMinus(WrongSignDrift):
+    def __call__(self, x, t):
+        return self.velocity(x, t) - column_of(self.gamma.gamma_gamma_dot, t) * self.score(x, t)
+
+
+class ForwardDriftSigmaSquared:
+    """b + σ² s with σ² = 2ε: the ½ of σ²/2 dropped."""
+
+    def __init__(self, drift, score, eps):
+        self.drift, self.score, self.eps = drift, score, eps
+
+    def __call__(self, x, t):
+        return self.drift(x, t) + 2 * self.eps * self.score(x, t)
+
+
+class SwappedVelocityFromDenoiserX1:
+    """v = α̇ (x − β x̂1)/α + β̇ x̂1 written with α and β exchanged (α ↔ σ of flow-matching notation)."""
+
+    def __init__(self, x1_hat, interpolant):
+        self.x1_hat, self.I = x1_hat, interpolant
+
+    def __call__(self, x, t):
+        I, x1 = self.I, self.x1_hat(x, t)
+        a, a_dot, b, b_dot = (col(f(t)) for f in (I.beta, I.beta_dot, I.alpha, I.alpha_dot))
+        return a_dot * (x - b * x1) / a + b_dot * x1
+
+
+TWO_SIDED = references.case("mixture-2d-linear-brownian")
+MIRROR = references.case("mirror-2d-brownian")
+ONE_SIDED = references.case("one-sided-2d-linear")
+
+WRAPPER_MISTAKES = [
+    ("DriftFromVelocityScore", WrongSignDrift, TWO_SIDED, "gamma-gamma-dot-sign"),
+    ("DriftFromVelocityScore", WrongAxisDrift, TWO_SIDED, "t-wrong-axis"),
+    ("MirrorVelocityFromScore", PublishedMirror, MIRROR, "gamma-gamma-dot-sign"),
+    ("ScoreFromNoise", ScoreFromMinusNoise, TWO_SIDED, "noise-sign"),
+    ("ScoreFromNoise", ScoreWithoutDivision, TWO_SIDED, "score-scaling"),
+    ("NoiseFromScore", NoiseFromScorePlus, TWO_SIDED, "noise-sign"),
+    ("VelocityFromDriftScore", VelocityFromDriftScoreMinus, TWO_SIDED, "gamma-gamma-dot-sign"),
+    ("ForwardDriftFromDriftScore", ForwardDriftSigmaSquared, TWO_SIDED, "score-scaling"),
+    ("VelocityFromDenoiserX1", SwappedVelocityFromDenoiserX1, ONE_SIDED, "alpha-beta-swapped"),
+]
+
+
+@pytest.mark.parametrize("name, wrong, case, diagnosis", WRAPPER_MISTAKES,
+                         ids=[f"{n}-{d}" for n, _, _, d in WRAPPER_MISTAKES])
+def test_wrapper_mistakes_are_diagnosed(name, wrong, case, diagnosis):
+    report = C.check(wrong, name, case, eps=EPS, **FAST)
+    assert not report.passed
+    assert report.diagnosis_names[:1] == (diagnosis,), str(report)
+
+
+# --- the step -----------------------------------------------------------------------------------
+
+def em_step_without_sqrt_dt(field, x, t, dt, eps, xi):
+    return x + field(x, t) * dt + np.sqrt(2 * eps) * xi
+
+
+def em_step_without_factor_two(field, x, t, dt, eps, xi):
+    return x + field(x, t) * dt + np.sqrt(eps * dt) * xi
+
+
+@pytest.mark.parametrize("wrong, diagnosis", [(em_step_without_sqrt_dt, "sqrt-dt"),
+                                              (em_step_without_factor_two, "diffusion-scaling")])
+def test_step_mistakes_are_diagnosed(wrong, diagnosis):
+    report = C.check(wrong, "euler_maruyama_step", TWO_SIDED, eps=EPS, **FAST)
+    assert not report.passed
+    assert report.diagnosis_names[:1] == (diagnosis,), str(report)
+
+
+# --- si_ref's own implementations pass ------------------------------------------------------------
+
+class _Normals:
+    """Stands in for a Generator: hands EulerMaruyama the checker's ξ."""
+
+    def __init__(self, xi):
+        self.xi = xi
+
+    def standard_normal(self, shape):
+        assert shape == self.xi.shape
+        return self.xi
+
+
+def si_ref_em_step(field, x, t, dt, eps, xi):
+    """si_ref's EulerMaruyama, one row at a time (it takes a scalar t)."""
+    term = S.SDETerm(field, lambda x_, t_: np.zeros_like(x_), eps)   # the field is already b_F: no extra score term
+    times = np.broadcast_to(np.asarray(t, dtype=float), (x.shape[0],))
+    rows = [S.EulerMaruyama().step(term, x[i:i + 1], float(ti), float(ti) + dt, None, 0, _Normals(xi[i:i + 1]), 1.0)
+            for i, ti in enumerate(times)]
+    return np.concatenate(rows)
+
+
+def own(name):
+    q = QUANTITIES[name]
+    if q.level == "wrapper":
+        return q.wrapper
+    if q.level == "step":
+        return si_ref_em_step
+    if name in ("forward_drift", "backward_drift"):
+        return lambda ref: (lambda x, t: getattr(ref, name)(x, t, EPS))
+    return lambda ref: getattr(ref, name)
+
+
+def fixed_reference(name):
+    q = QUANTITIES[name]
+    if q.level == "schedule":
+        return S.SigmoidGamma(5.0)
+    if q.level == "interpolant":
+        return ASYM
+    for case in (CASE, TWO_SIDED, references.case("gaussian-2d-linear-brownian"), ONE_SIDED, MIRROR):
+        if q.accepts(case):
+            return case
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("name", sorted(QUANTITIES))
+def test_si_ref_passes_with_a_fixed_reference(name):
+    q = QUANTITIES[name]
+    reference = fixed_reference(name)
+    implementation = own(name)
+    if q.level not in ("wrapper", "step"):
+        implementation = implementation(reference)
+    report = C.check(implementation, name, reference, eps=EPS, max_examples=20)
+    assert report.passed, str(report)
+    assert report.examples == 20
+
+
+@pytest.mark.parametrize("name", ["gamma_dot", "interpolant", "drift", "score", "denoise_x1",
+                                  "DriftFromVelocityScore", "DenoiserX1FromScore", "VelocityFromDenoiserX0"])
+def test_si_ref_passes_over_drawn_references(name):
+    report = C.check(own(name), name, eps=EPS, max_examples=30, seed=3)
+    assert report.passed, str(report)
+
+
+# --- reports, shrinking, failures of every kind ---------------------------------------------------------
+
+def test_assert_conforms_raises_the_report_and_the_counterexample_is_shrunk():
+    with pytest.raises(AssertionError, match="Minimal counterexample") as info:
+        C.assert_conforms(WrongSignDrift, "DriftFromVelocityScore", TWO_SIDED)
+    text = str(info.value)
+    assert "gamma-gamma-dot-sign" in text and "expected" in text and "received" in text
+    report = C.check(WrongSignDrift, "DriftFromVelocityScore", TWO_SIDED)
+    example = report.counterexample
+    assert example.inputs["x"].shape[0] == 1            # shrunk to a single point
+    np.testing.assert_allclose(example.expected, TWO_SIDED.drift(example.inputs["x"], example.inputs["t"]), rtol=1e-12)
+    assert example.max_abs_error > 1e-8 + 1e-6 * np.max(np.abs(example.expected))
+
+
+def test_passing_report_and_determinism():
+    first = C.check(TWO_SIDED.drift, "drift", TWO_SIDED, max_examples=15, seed=7)
+    second = C.check(TWO_SIDED.drift, "drift", TWO_SIDED, max_examples=15, seed=7)
+    assert first.passed and first == second
+    assert "PASS" in str(first) and first.counterexample is None
+
+
+def test_exceptions_shapes_nans_and_modified_inputs_are_reported():
+    def raises(x, t):
+        raise RuntimeError("model not loaded")
+    report = C.check(raises, "drift", TWO_SIDED, **FAST)
+    assert not report.passed and "raised RuntimeError: model not loaded" in report.counterexample.error
+
+    report = C.check(lambda x, t: TWO_SIDED.drift(x, t).ravel(), "drift", TWO_SIDED, **FAST)
+    assert not report.passed and "shape" in report.counterexample.error
+
+    report = C.check(lambda x, t: np.full(np.shape(x), np.nan), "drift", TWO_SIDED, **FAST)
+    assert not report.passed and "NaN" in report.counterexample.error
+
+    def modifies(x, t):
+        out = TWO_SIDED.drift(x, t)
+        x[...] = 0.0
+        return out
+    report = C.check(modifies, "drift", TWO_SIDED, **FAST)
+    assert not report.passed and "in place" in report.counterexample.error
+
+
+def test_broadcast_error_in_one_dimension_is_diagnosed():
+    case = references.case("gaussian-1d-linear-brownian")
+
+    def drift(x, t):   # (n,) times (n, 1) broadcasts to (n, n)
+        return case.velocity(x, t) - np.asarray(case.interpolant.gamma_gamma_dot(t)) * case.score(x, t)
+    report = C.check(drift, "drift", case, **FAST)
+    assert not report.passed and "t-wrong-axis" in report.diagnosis_names
+
+
+def test_unmatched_error_has_no_diagnosis():
+    report = C.check(lambda x, t: TWO_SIDED.drift(x, t) + 0.1, "drift", TWO_SIDED, **FAST)
+    assert not report.passed and report.diagnoses == ()
+    assert "none of the catalogued" in str(report)
+
+
+def test_times_option_and_tolerances():
+    shifted = lambda x, t: TWO_SIDED.drift(x, t) * (1 + 1e-4)   # noqa: E731
+    assert not C.check(shifted, "drift", TWO_SIDED, **FAST).passed
+    assert C.check(shifted, "drift", TWO_SIDED, rtol=1e-3, **FAST).passed
+    bad_at_half = lambda x, t: TWO_SIDED.drift(x, t) + (np.reshape(t, (-1, 1)) == 0.5)   # noqa: E731
+    assert C.check(bad_at_half, "drift", TWO_SIDED, times=[0.25, 0.75], **FAST).passed
+    assert not C.check(bad_at_half, "drift", TWO_SIDED, times=[0.5], **FAST).passed
+
+
+def test_as_numpy_field_converts_both_ways():
+    class Tensor:                       # a stand-in for a framework tensor
+        def __init__(self, a):
+            self.a = np.asarray(a)
+
+    def model(x, t):
+        assert isinstance(x, Tensor) and (isinstance(t, Tensor) or isinstance(t, float))
+        times = t.a if isinstance(t, Tensor) else t
+        return Tensor(TWO_SIDED.drift(x.a, times))
+
+    field = C.as_numpy_field(model, to_backend=Tensor, from_backend=lambda y: y.a)
+    assert C.check(field, "drift", TWO_SIDED, max_examples=10).passed
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: C.check(TWO_SIDED.drift, "drfit", TWO_SIDED), ValueError, "unknown quantity 'drfit'"),
+    (lambda: C.check(TWO_SIDED.drift, 3, TWO_SIDED), TypeError, "quantity must be a name"),
+    (lambda: C.check(TWO_SIDED.drift, "drift", LINEAR), TypeError, "must be a GaussianCase"),
+    (lambda: C.check(TWO_SIDED.drift, "forward_drift", TWO_SIDED), ValueError, "pass eps="),
+    (lambda: C.check(TWO_SIDED.drift, "drift", TWO_SIDED, rtol=-1.0), ValueError, "rtol must be"),
+    (lambda: C.check(TWO_SIDED.drift, "drift", TWO_SIDED, max_examples=0), ValueError, "max_examples must be"),
+    (lambda: C.check(TWO_SIDED.drift, "drift", TWO_SIDED, times=[1.5]), ValueError, "times must be"),
+    (lambda: C.check("drift", "drift", TWO_SIDED), TypeError, "must be callable"),
+    (lambda: C.check(PublishedMirror, "MirrorVelocityFromScore", TWO_SIDED), ValueError, "does not fit"),
+    (lambda: C.check(TWO_SIDED.score, "ScoreFromNoise", TWO_SIDED, times=[0.0]), ValueError, "has no time in"),
+], ids=["unknown", "not-a-name", "reference-type", "eps-missing", "rtol", "max-examples", "times", "not-callable",
+        "reference-kind", "times-outside-domain"])
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_every_quantity_has_a_summary_and_mistakes():
+    for name, q in QUANTITIES.items():
+        assert q.summary and q.mistakes, name
+        assert len({m.name for m in q.mistakes}) == len(q.mistakes), name

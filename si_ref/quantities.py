@@ -285,8 +285,8 @@ def _on_swapped(fn):
         elif isinstance(ex.reference, Interpolant) and ex.reference.kind != "mirror":
             swapped = _SwappedInterpolant(ex.reference)
         else:
-            return None
-        return fn(ex.with_reference(swapped))
+            swapped = None
+        return None if swapped is None else fn(ex.with_reference(swapped))
     return value
 
 

@@ -2,7 +2,9 @@
 
 Studies are the modules of the ``validation`` package that follow the protocol
 of ``validation/_common.py`` (``TITLE``, ``SUMMARY``, ``QUICK``, ``run``,
-``checks``); they are discovered, not listed here. Each study writes its
+``checks``); they are discovered, not listed here. A study whose optional
+dependency is absent returns ``{"skipped": reason}`` and no checks: it is shown
+as SKIPPED with the reason (and the install command) and does not fail the run. Each study writes its
 figures into ``OUT/<name>/``; the report references them by relative path.
 The report holds no timings, so it is byte-identical for a given seed; the
 terminal shows progress and elapsed times.
@@ -55,8 +57,10 @@ def _format_value(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.3g}"
 
 
-def _study_section(index, name, module, checks, figures, error, out):
+def _study_section(index, name, module, checks, figures, error, out, skipped=None):
     lines = [f"## {index}. {module.TITLE} (`{name}`)", "", module.SUMMARY, ""]
+    if skipped:
+        lines += [f"**SKIPPED**: {skipped}", ""]
     if error is not None:
         lines += ["**FAILED to run**:", "", "```", error.strip(), "```", ""]
     if checks:
@@ -103,21 +107,24 @@ def run_validation(out_dir="si_ref_report", *, quick=False, only=None, seed=0, s
         began = time.perf_counter()
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
-        checks, figures, error = [], [], None
+        checks, figures, error, skipped = [], [], None, None
         try:
             results = module.run(folder, seed=seed, **(module.QUICK if quick else {}))
             checks = module.checks(results)
             figures = list(results.get("figures", []))
+            skipped = results.get("skipped")   # an optional dependency is absent: reported, not failed
         except Exception:  # a failing study is reported, the others still run
             error = traceback.format_exc(limit=3)
         passed = error is None and all(c.passed for c in checks)
         all_passed &= passed
         failed = sum(not c.passed for c in checks)
-        print(f"    {'PASS' if passed else 'FAIL'}: {len(checks) - failed}/{len(checks)} checks passed"
+        verdict = "SKIPPED" if skipped and passed else ("PASS" if passed else "FAIL")
+        detail = f" ({skipped})" if skipped else ""
+        print(f"    {verdict}: {len(checks) - failed}/{len(checks)} checks passed{detail}"
               f"{' (the study raised an error)' if error else ''}; {time.perf_counter() - began:.1f} s "
               f"(total {time.perf_counter() - start:.1f} s)", file=stream, flush=True)
-        summary.append(f"- {module.TITLE} (`{name}`): {'PASS' if passed else 'FAIL'}")
-        body += _study_section(index, name, module, checks, figures, error, out)
+        summary.append(f"- {module.TITLE} (`{name}`): {verdict}")
+        body += _study_section(index, name, module, checks, figures, error, out, skipped)
     text = "\n".join(header + ["## Summary", ""] + summary + [""] + body)
     (out / "REPORT.md").write_text(text + "\n", encoding="utf-8")
     print(f"{'PASS' if all_passed else 'FAIL'}: report written to {out / 'REPORT.md'}", file=stream, flush=True)

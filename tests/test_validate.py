@@ -21,7 +21,7 @@ def test_quick_validation_reports_every_study_with_its_verdict(quick_report):
     out, status, report = quick_report
     for name, module in discover_studies().items():
         assert f"(`{name}`)" in report and module.TITLE in report
-    verdicts = re.findall(r"^- .*\(`(\w+)`\): (PASS|FAIL)$", report, flags=re.M)
+    verdicts = re.findall(r"^- .*\(`(\w+)`\): (PASS|FAIL|SKIPPED)$", report, flags=re.M)
     assert {name for name, _ in verdicts} == set(discover_studies())
     assert status == (1 if any(v == "FAIL" for _, v in verdicts) else 0)
 
@@ -61,3 +61,20 @@ def test_unwritable_out_fails_before_any_study_runs(tmp_path, capsys):
     assert info.value.code == 2
     captured = capsys.readouterr()
     assert "is not a writable folder" in captured.err and "[1/" not in captured.out
+
+
+def test_a_study_without_its_optional_dependency_is_skipped_not_failed(tmp_path, monkeypatch, capsys):
+    import types
+
+    import si_ref.validate as validate
+
+    study = types.SimpleNamespace(
+        TITLE="Optional peer", SUMMARY="Needs a package.", QUICK={},
+        run=lambda out, seed=0: {"skipped": "peer not installed; install with: pip install peer", "figures": []},
+        checks=lambda results: [])
+    monkeypatch.setattr(validate, "discover_studies", lambda: {"optional": study})
+    assert validate.run_validation(tmp_path) == 0
+    report = (tmp_path / "REPORT.md").read_text(encoding="utf-8")
+    assert "- Optional peer (`optional`): SKIPPED" in report
+    assert "**SKIPPED**: peer not installed; install with: pip install peer" in report
+    assert "SKIPPED: 0/0 checks passed (peer not installed" in capsys.readouterr().out

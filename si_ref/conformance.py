@@ -201,7 +201,8 @@ def _format(value) -> str:
         return "None"
     if np.ndim(value) == 0:
         return repr(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
-    return np.array2string(np.asarray(value), precision=8, separator=", ", max_line_width=100).replace("\n", "\n      ")
+    return np.array2string(np.asarray(value), floatmode="unique", separator=", ",
+                           max_line_width=100).replace("\n", "\n      ")
 
 
 # --- adapters ---------------------------------------------------------------------------
@@ -344,8 +345,8 @@ def _invoke(q: Quantity, implementation, ex: Example):
 def _close(received, expected, rtol, atol) -> np.ndarray:
     """Entrywise agreement; equal infinities agree."""
     with np.errstate(invalid="ignore"):
-        same_inf = np.isinf(expected) & (received == expected)
-        return same_inf | (np.abs(received - expected) <= atol + rtol * np.abs(expected))
+        within = np.abs(received - expected) <= atol + rtol * np.abs(expected)
+        return np.where(np.isinf(expected), received == expected, within)
 
 
 def _errors(received, expected):

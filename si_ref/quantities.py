@@ -225,6 +225,7 @@ DENOISERS_SWAPPED = "denoisers-swapped"
 NOISE_TERM_MISSING = "noise-term-missing"
 SQRT_DT = "sqrt-dt"
 DIFFUSION_SCALING = "diffusion-scaling"
+DENSITY_FOR_LOG = "density-for-log-density"
 
 _EXPLAIN = {
     SIGN_FLIP: "the value has the opposite sign of the exact one.",
@@ -254,6 +255,7 @@ _EXPLAIN = {
     NOISE_TERM_MISSING: "the noise term γ̇ z is missing: d x_t / dt = ∂_t I + γ̇ z.",
     SQRT_DT: "the Brownian increment is mis-scaled: it is √(2 ε dt) ξ with ξ ~ N(0, I).",
     DIFFUSION_SCALING: "the diffusion coefficient is mis-scaled: dX = b_F dt + √(2ε) dW.",
+    DENSITY_FOR_LOG: "the density ρ_t(x) was returned where its logarithm log ρ_t(x) was expected.",
 }
 
 
@@ -504,7 +506,8 @@ def _positive_gamma_only(fn):
 
 def _field_quantities():
     F = {name: _case_field(name) for name in
-         ("score", "noise", "denoise_x0", "denoise_x1", "velocity", "drift", "forward_drift", "backward_drift")}
+         ("score", "noise", "denoise_x0", "denoise_x1", "velocity", "drift", "forward_drift", "backward_drift",
+          "log_density", "divergence")}
     s, v, b = F["score"], F["velocity"], F["drift"]
 
     def score_scalings(ex_value):
@@ -564,6 +567,12 @@ def _field_quantities():
             _explained(VELOCITY_FOR_DRIFT, ("v returned", v)),
             _explained(NOISE_TERM_TWICE, ("v − 2γγ̇ s", lambda ex: v(ex) - 2.0 * _ggd(ex) * s(ex))),
         ) + common(b)),
+        Quantity("log_density", "field", "log ρ_t(x), the log density of x_t; shape (n,).", F["log_density"], (
+            _explained(DENSITY_FOR_LOG, ("ρ_t(x) returned", lambda ex: np.exp(F["log_density"](ex)))),
+            _sign_flip(F["log_density"]), _time_reversed(F["log_density"], (1.0,)), _swapped(F["log_density"]))),
+        Quantity("divergence", "field", "∇·b(x, t), the divergence of the drift b = v − γγ̇ s; shape (n,).",
+                 F["divergence"], (_sign_flip(F["divergence"]), _time_reversed(F["divergence"]),
+                                   _swapped(F["divergence"]))),
         Quantity("forward_drift", "field", "b_F = b + ε(t) s, for dX = b_F dt + √(2ε) dW forward in t.",
                  F["forward_drift"], sde_mistakes(1.0) + (_sign_flip(F["forward_drift"]),)
                  + common(F["forward_drift"], (1.0, -1.0), sde_reversal("backward_drift")),

@@ -64,7 +64,7 @@ from hypothesis.errors import HypothesisException
 from . import strategies as sis
 from .gaussian import GaussianCase
 from .interpolants import Interpolant
-from .quantities import LEVELS, QUANTITIES, Example, Quantity, build_wrapper, describe, quantity
+from .quantities import QUANTITIES, Example, Quantity, build_wrapper, describe, quantity
 from .schedules import GammaSchedule
 
 __all__ = [
@@ -623,7 +623,3 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
 def assert_conforms(implementation, quantity_name: str, reference=None, **options) -> Report:
     """:func:`check`, raising ``AssertionError`` with the readable report on failure (for pytest)."""
     return check(implementation, quantity_name, reference, **options).raise_if_failed()
-
-
-def _levels():  # documentation helper
-    return LEVELS

@@ -52,7 +52,7 @@ and the result with ``from_backend``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -385,7 +385,8 @@ def _matching(q, ex, received, expected, rtol, atol) -> set:
     return matches
 
 
-_BROADCAST_HINT = ("operands could not be broadcast", "broadcast")
+#: Messages of broadcasting failures (NumPy; PyTorch's "The size of tensor a (4) must match the size of tensor b (2)").
+_BROADCAST_HINT = ("operands could not be broadcast", "broadcast", "must match the size of tensor")
 
 
 def _exception_diagnoses(error: BaseException, ex: Example) -> set:
@@ -447,7 +448,31 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
         return None
     bad = ~np.isfinite(received) & np.isfinite(expected)
     error = "returned NaN or inf where the exact value is finite" if bad.any() else "values differ"
-    return _Failure(ex, received, expected, error, _matching(q, ex, received, expected, rtol, atol))
+    return _Failure(ex, received, expected, error, _matching(q, ex, received, expected, rtol, atol),
+                    _probe_broadcast(q, implementation, ex))
+
+
+def _probe_broadcast(q: Quantity, implementation, ex: Example) -> set:
+    """With n == d a t of shape (n,) broadcast along the wrong axis gives values, not an error.
+
+    Repeat the first row until n != d and call again: a broadcasting error (or a result of a
+    broadcast shape) then names the mistake.
+    """
+    t = np.asarray(ex.t)
+    points = ex.x if ex.x is not None else ex.x1
+    if t.ndim != 1 or points is None or points.shape[0] != points.shape[1]:
+        return set()
+    extra = 1 if points.shape[0] + 1 != points.shape[1] else 2
+    rows = np.concatenate([np.arange(points.shape[0]), np.zeros(extra, dtype=int)])
+    grown = {name: getattr(ex, name)[rows] for name in ("x", "x0", "x1", "z", "xi") if getattr(ex, name) is not None}
+    probe = replace(ex, t=t[rows], **grown)
+    try:
+        with np.errstate(all="ignore"):
+            out, _ = _invoke(q, implementation, probe)
+    except Exception as exc:  # the implementation under test raised
+        return _exception_diagnoses(exc, probe)
+    expected_shape = (len(rows),) + points.shape[1:] if q.name not in ("log_density", "divergence") else (len(rows),)
+    return _broadcast_shape_diagnoses(np.asarray(out), np.empty(expected_shape), probe)
 
 
 def _example_inputs(q: Quantity, ex: Example) -> dict:

@@ -50,9 +50,8 @@ with α = 1 − t², β = t², one-sided):
    flow_matching unchanged, as its signature suggests. The methods multiply the
    scheduler's values with x_t by plain broadcasting, so t runs along the feature axis:
    silently wrong when n == d, a RuntimeError when n != d. Expected: FAIL, diagnosed
-   ``t-wrong-axis`` -- or, when every failure the checker gathered had n != d, FAIL with
-   torch's "The size of tensor a (3) must match the size of tensor b (2)", which the
-   checker does not read as a broadcasting error (it looks for NumPy's "broadcast").
+   ``t-wrong-axis`` (from the values when n == d, from torch's "The size of tensor a (3)
+   must match the size of tensor b (2)" when n != d).
    (b) *t[:, None]* -- per-row t reshaped to a column. Expected: PASS on the checker's
    domain of each wrapper (where si_ref's wrapper has a value, endpoints included), with
    one exception found by the checker: PolynomialConvexScheduler(2).velocity_to_target

@@ -70,6 +70,7 @@ from .schedules import GammaSchedule
 __all__ = [
     "check",
     "assert_conforms",
+    "reference_implementation",
     "diagnose",
     "as_numpy_field",
     "Report",
@@ -340,11 +341,57 @@ def _invoke(q: Quantity, implementation, ex: Example):
     return out, modified
 
 
+# --- si_ref's own implementations, in the checker's calling conventions ---------------------------
+
+class _GivenNormals:
+    """Stands in for a Generator: hands the sampler the checker's ξ instead of drawing."""
+
+    def __init__(self, xi):
+        self.xi = xi
+
+    def standard_normal(self, shape):
+        if tuple(shape) != self.xi.shape:
+            raise ValueError(f"expected a draw of shape {self.xi.shape}; asked for {tuple(shape)}.")
+        return self.xi
+
+
+def _si_ref_euler_maruyama_step(field, x, t, dt, eps, xi):
+    """si_ref.samplers.EulerMaruyama, one row at a time (it takes one time), with the given ξ."""
+    from .samplers import EulerMaruyama, SDETerm
+
+    term = SDETerm(field, lambda y, s: np.zeros_like(y), eps)   # the field is b_F already: no score term added
+    times = np.broadcast_to(np.asarray(t, dtype=np.float64), (x.shape[0],))
+    return np.concatenate([EulerMaruyama().step(term, x[i:i + 1], float(ti), float(ti) + dt, None, 0,
+                                                _GivenNormals(xi[i:i + 1]), 1.0) for i, ti in enumerate(times)])
+
+
+def reference_implementation(quantity_name: str, *, eps=None):
+    """si_ref's own implementation of a quantity, in the form :func:`check` calls without a reference.
+
+    A factory ``make(reference) -> callable`` for schedule, interpolant and field
+    quantities (``forward_drift``/``backward_drift`` use ``eps``); si_ref's wrapper
+    class for a wrapper; :class:`si_ref.samplers.EulerMaruyama` behind the step's
+    signature for ``euler_maruyama_step``. Useful as a template, and to see the
+    checker pass.
+    """
+    q = quantity(quantity_name)
+    if q.level == "wrapper":
+        return q.wrapper
+    if q.level == "step":
+        return _si_ref_euler_maruyama_step
+    if q.needs_eps:
+        if eps is None:
+            raise ValueError(f"quantity {q.name!r} depends on eps(t); pass eps=<number >= 0 or callable of t>.")
+        return lambda reference: (lambda x, t: getattr(reference, q.name)(x, t, eps))
+    return lambda reference: getattr(reference, q.name)
+
+
 # --- comparing ------------------------------------------------------------------------------
 
 def _close(received, expected, rtol, atol) -> np.ndarray:
-    """Entrywise agreement; equal infinities agree."""
-    with np.errstate(invalid="ignore"):
+    """|received − expected| <= atol + rtol |expected| entrywise; at an infinite expected value (where that
+    bound is infinite) only the same infinity agrees; NaN never does."""
+    with np.errstate(invalid="ignore", over="ignore"):
         within = np.abs(received - expected) <= atol + rtol * np.abs(expected)
         return np.where(np.isinf(expected), received == expected, within)
 

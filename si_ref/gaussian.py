@@ -53,7 +53,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.linalg import cho_solve
-from scipy.special import logsumexp, softmax
+from scipy.linalg.blas import dtrsm
+from scipy.special import logsumexp
 
 from ._checks import as_points, as_time_scalar, as_times, finite_log_weights, nonnegative_of_time, squared_norm, time_column
 from .distributions import Gaussian, GaussianMixture
@@ -100,13 +101,67 @@ class _PairState(NamedTuple):
     gain1: np.ndarray          # (m, P, d, d)   β S1 + α Cᵀ  = Cov(x1, x_t)
 
 
+#: Points per block: the per-pair arrays of one block (P × d values per point, or P × d² for one
+#: time per point) hold about this many float64 values, so that a block stays in the caches while
+#: the per-block calls remain few. Blocks only bound the memory: each row is computed on its own.
+_BLOCK_VALUES = 2**17
+
+
+class _SharedTime(NamedTuple):
+    """The pair state at one time shared by all points, with what every block reuses."""
+
+    state: _PairState          # leading axis m = 1
+    mean_columns: np.ndarray   # (P, d, 1)   μ_p as columns
+    upper: tuple               # P arrays (d, d): L_pᵀ as Fortran-ordered views, for BLAS
+    log_constant: np.ndarray   # (P,)        log π_p − log det L_p − (d/2) log 2π
+
+
 class _Evaluation(NamedTuple):
-    """Per-point, per-pair quantities at (x, t)."""
+    """Per-point, per-pair quantities at (x, t) for one block of n points, in one of two layouts.
+
+    One time for all points (``shared``): vectors per pair and point are (P, d, n) and scalars
+    (P, n), so each pair's points form one contiguous matrix for BLAS. One time per point:
+    (n, P, d) and (n, P), with a pair state per point.
+    """
 
     state: _PairState
-    w: np.ndarray              # (n, P, d)  Σ_p⁻¹ (x − μ_p)
-    log_joint: np.ndarray      # (n, P)     log π_p + log N(x; μ_p, Σ_p)
-    responsibilities: np.ndarray  # (n, P)
+    shared: bool
+    w: np.ndarray                 # Σ_p⁻¹ (x − μ_p)                 (P, d, n) | (n, P, d)
+    log_joint: np.ndarray         # log π_p + log N(x; μ_p, Σ_p)    (P, n)    | (n, P)
+    responsibilities: np.ndarray  # r_p(x)                          (P, n)    | (n, P)
+
+
+def _softmax(log_joint, axis):
+    """Responsibilities exp(l − max l) / Σ exp(l − max l) along the pair axis, in a new array.
+
+    The arithmetic of ``scipy.special.softmax`` without its per-call overhead.
+    """
+    r = log_joint - log_joint.max(axis=axis, keepdims=True)
+    np.exp(r, out=r)
+    r /= r.sum(axis=axis, keepdims=True)
+    return r
+
+
+def _solve_columns(upper, columns, *, transposed):
+    """In place: columns ← L⁻¹ columns, or L⁻ᵀ columns when ``transposed``, by one BLAS ``trsm``.
+
+    ``upper`` is Lᵀ as a Fortran-ordered (d, d) array and ``columns`` a C-ordered (d, n)
+    array; BLAS sees their transposes, so the call is the right-sided solve X op(Lᵀ) = columnsᵀ
+    with op = identity (X Lᵀ = Bᵀ, i.e. L Xᵀ = B) or transpose (X L = Bᵀ, i.e. Lᵀ Xᵀ = B).
+    """
+    solved = dtrsm(1.0, upper, columns.T, side=1, lower=0, trans_a=int(transposed), overwrite_b=1)
+    if not np.may_share_memory(solved, columns):   # BLAS worked on a copy: bring the result back
+        columns[...] = solved.T
+
+
+def _check_reachable(log_joint, x, start):
+    """:func:`finite_log_weights` for a block of rows ``start, start + 1, ...`` of x, naming rows of the whole x.
+
+    ``log_joint`` is (rows, P); the check passes unless some row is -inf for every pair.
+    """
+    if not np.isfinite(log_joint).any(axis=-1).all():
+        earlier = np.zeros((start, log_joint.shape[-1]))     # rows of earlier blocks passed already
+        finite_log_weights(np.concatenate([earlier, log_joint]), x)
 
 
 def _solve_lower(L, b):

@@ -129,7 +129,7 @@ from pathlib import Path
 import numpy as np
 
 from . import references
-from .conformance import Counterexample, Diagnosis, Report, diagnose
+from .conformance import Counterexample, Diagnosis, Report, _close, _errors, diagnose
 from .quantities import QUANTITIES, Example, build_wrapper, describe
 
 __all__ = [
@@ -878,7 +878,7 @@ class _Entry:
             hint = " (transposed?)" if received.ndim == 2 and received.shape == expected.shape[::-1] else ""
             return _Outcome(received, expected, f"returned shape {received.shape}; expected shape "
                             f"{expected.shape}{hint}")
-        agree = _agree(received, expected, rtol, atol)
+        agree = _close(received, expected, rtol, atol)
         if agree.all():
             return None
         bad = np.flatnonzero(~agree.reshape(agree.shape[0], -1).all(axis=1))
@@ -899,23 +899,6 @@ def _stored_field(name, values, x, t):
                              f"input fields at the (x, t) it is given).")
         return values.copy()
     return stored
-
-
-def _agree(received, expected, rtol, atol) -> np.ndarray:
-    """|received − expected| <= atol + rtol |expected| entrywise; equal infinities agree, NaN never does."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        within = np.abs(received - expected) <= atol + rtol * np.abs(expected)
-        # an infinite expected value makes the bound infinite: there only the same infinity agrees
-        return np.where(np.isinf(expected), received == expected, within)
-
-
-def _errors(received, expected):
-    finite = np.isfinite(received) & np.isfinite(expected)
-    if not finite.any():
-        return math.nan, math.nan
-    difference = np.abs(received - expected)[finite]
-    scale = np.abs(expected)[finite]
-    return float(difference.max()), float((difference / np.where(scale > 0, scale, 1.0)).max())
 
 
 def _smallest_failure(item: _Entry, implementation, rtol, atol):

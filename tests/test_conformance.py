@@ -321,35 +321,8 @@ def test_step_mistakes_are_diagnosed(wrong, diagnosis):
 
 # --- si_ref's own implementations pass ------------------------------------------------------------
 
-class _Normals:
-    """Stands in for a Generator: hands EulerMaruyama the checker's ξ."""
-
-    def __init__(self, xi):
-        self.xi = xi
-
-    def standard_normal(self, shape):
-        assert shape == self.xi.shape
-        return self.xi
-
-
-def si_ref_em_step(field, x, t, dt, eps, xi):
-    """si_ref's EulerMaruyama, one row at a time (it takes a scalar t)."""
-    term = S.SDETerm(field, lambda x_, t_: np.zeros_like(x_), eps)   # the field is already b_F: no extra score term
-    times = np.broadcast_to(np.asarray(t, dtype=float), (x.shape[0],))
-    rows = [S.EulerMaruyama().step(term, x[i:i + 1], float(ti), float(ti) + dt, None, 0, _Normals(xi[i:i + 1]), 1.0)
-            for i, ti in enumerate(times)]
-    return np.concatenate(rows)
-
-
 def own(name):
-    q = QUANTITIES[name]
-    if q.level == "wrapper":
-        return q.wrapper
-    if q.level == "step":
-        return si_ref_em_step
-    if name in ("forward_drift", "backward_drift"):
-        return lambda ref: (lambda x, t: getattr(ref, name)(x, t, EPS))
-    return lambda ref: getattr(ref, name)
+    return C.reference_implementation(name, eps=EPS)
 
 
 def fixed_reference(name):
@@ -473,8 +446,9 @@ def test_as_numpy_field_converts_both_ways():
     (lambda: C.check("drift", "drift", TWO_SIDED), TypeError, "must be callable"),
     (lambda: C.check(PublishedMirror, "MirrorVelocityFromScore", TWO_SIDED), ValueError, "does not fit"),
     (lambda: C.check(TWO_SIDED.score, "ScoreFromNoise", TWO_SIDED, times=[0.0]), ValueError, "has no time in"),
+    (lambda: C.reference_implementation("forward_drift"), ValueError, "pass eps="),
 ], ids=["unknown", "not-a-name", "reference-type", "eps-missing", "rtol", "max-examples", "times", "not-callable",
-        "reference-kind", "times-outside-domain"])
+        "reference-kind", "times-outside-domain", "reference-implementation-eps"])
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

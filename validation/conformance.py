@@ -144,29 +144,7 @@ TOLERANCES = {
 # --- the parts ------------------------------------------------------------------------------------------
 
 def _own_implementation(name):
-    q = QUANTITIES[name]
-    if q.level == "wrapper":
-        return q.wrapper
-    if q.level == "step":
-        return _euler_maruyama_step
-    if name in ("forward_drift", "backward_drift"):
-        return lambda ref: (lambda x, t: getattr(ref, name)(x, t, EPS))
-    return lambda ref: getattr(ref, name)
-
-
-def _euler_maruyama_step(field, x, t, dt, eps, xi):
-    """si_ref's samplers.EulerMaruyama, row by row (it takes one time), with the checker's ξ."""
-    class Normals:
-        def __init__(self, rows):
-            self.rows = rows
-
-        def standard_normal(self, shape):
-            return self.rows
-
-    term = S.SDETerm(field, lambda y, s: np.zeros_like(y), eps)      # the field is b_F already
-    times = np.broadcast_to(np.asarray(t, dtype=np.float64), (x.shape[0],))
-    return np.concatenate([S.EulerMaruyama().step(term, x[i:i + 1], float(ti), float(ti) + dt, None, 0,
-                                                  Normals(xi[i:i + 1]), 1.0) for i, ti in enumerate(times)])
+    return conformance.reference_implementation(name, eps=EPS)
 
 
 def _self_check(max_examples, seed):

@@ -458,3 +458,28 @@ def test_every_quantity_has_a_summary_and_mistakes():
     for name, q in QUANTITIES.items():
         assert q.summary and q.mistakes, name
         assert len({m.name for m in q.mistakes}) == len(q.mistakes), name
+
+
+SIGN_NAMES = {"sign-flip", "noise-sign", "gamma-gamma-dot-sign"}
+
+
+def negated(name):
+    """si_ref's own implementation with its output negated (a constructor for wrappers, a factory otherwise)."""
+    implementation = own(name)
+    if QUANTITIES[name].level == "wrapper":
+        return lambda *args: (lambda built: (lambda x, t: -built(x, t)))(implementation(*args))
+    return lambda reference: (lambda built: (lambda *args: -np.asarray(built(*args))))(implementation(reference))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, q in QUANTITIES.items() if q.level != "step"))
+def test_every_quantity_fails_when_negated(name):
+    """Every quantity's checker catches a flipped sign; where the catalogue has a sign mistake it names it."""
+    q = QUANTITIES[name]
+    reference = fixed_reference(name)
+    implementation = negated(name)
+    if q.level != "wrapper":
+        implementation = implementation(reference)
+    report = C.check(implementation, name, reference, eps=EPS, **FAST)
+    assert not report.passed
+    if SIGN_NAMES & {m.name for m in q.mistakes}:
+        assert report.diagnosis_names[0] in SIGN_NAMES, str(report)

@@ -4,6 +4,12 @@ Conventions (t = 0 is the base x0, t = 1 the target x1;
 x_t = alpha(t) x0 + beta(t) x1 + gamma(t) z) are stated in the README and in
 every docstring. Source: Albergo, Boffi & Vanden-Eijnden, arXiv:2209.15571
 and arXiv:2303.08797.
+
+For checking other implementations, import the submodules:
+``si_ref.conformance`` (the checker), ``si_ref.golden`` (test vectors),
+``si_ref.references`` (named schedules, interpolants and cases),
+``si_ref.quantities`` (what each checkable quantity means and how it goes wrong)
+and ``si_ref.strategies`` (hypothesis strategies).
 """
 
 from .distributions import Gaussian, GaussianMixture

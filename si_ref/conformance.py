@@ -59,7 +59,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import HypothesisException, Unsatisfiable
 
 from . import strategies as sis
 from .gaussian import GaussianCase
@@ -674,6 +674,11 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
         final = failures[0] if failures else None   # fewer than EVIDENCE failures: the first, unshrunk
     except _Mismatch as exc:
         final = exc.failure
+    except Unsatisfiable:
+        raise ValueError(
+            f"no valid input for {q.name!r}: si_ref's own value is undefined at every drawn input (e.g. at times "
+            f"where the conversion divides by a vanishing coefficient); pass other times or another reference."
+        ) from None
     except HypothesisException as exc:  # e.g. a flaky implementation (different results on the same input)
         final = failures[-1] if failures else None
         if final is None:

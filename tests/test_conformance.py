@@ -447,8 +447,10 @@ def test_as_numpy_field_converts_both_ways():
     (lambda: C.check(PublishedMirror, "MirrorVelocityFromScore", TWO_SIDED), ValueError, "does not fit"),
     (lambda: C.check(TWO_SIDED.score, "ScoreFromNoise", TWO_SIDED, times=[0.0]), ValueError, "has no time in"),
     (lambda: C.reference_implementation("forward_drift"), ValueError, "pass eps="),
+    (lambda: C.check(S.DenoiserX1FromScore, "DenoiserX1FromScore", references.case("mixture-2d-encoder-decoder"),
+                     times=[0.25]), ValueError, "no valid input"),
 ], ids=["unknown", "not-a-name", "reference-type", "eps-missing", "rtol", "max-examples", "times", "not-callable",
-        "reference-kind", "times-outside-domain", "reference-implementation-eps"])
+        "reference-kind", "times-outside-domain", "reference-implementation-eps", "undefined-everywhere"])
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -44,6 +44,15 @@ One-sided interpolants need the base :math:`N(0, I)`.
 
 Shapes: ``x`` is (n, d); ``t`` is a scalar or (n,) (one time per point);
 vector fields return (n, d), scalar fields (n,).
+
+Evaluation: the points are processed in blocks that fit the caches (a few hundred to a few
+thousand points), so memory stays bounded for any n. With one time for all points, the
+per-pair arrays are laid out (P, d, n), the Cholesky solves are substitutions vectorised
+over pairs and points, and the per-time state (means, covariances and their Cholesky
+factors) is cached for the last time asked (samplers ask for the same t repeatedly);
+with one time per point each point gets its own state. Both paths compute the same
+formulas and agree to rounding. :meth:`GaussianCase.drift_and_score` returns the drift and
+the score of one evaluation.
 """
 
 from __future__ import annotations
@@ -53,7 +62,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.linalg import cho_solve
-from scipy.linalg.blas import dtrsm
 from scipy.special import logsumexp
 
 from ._checks import as_points, as_time_scalar, as_times, finite_log_weights, nonnegative_of_time, squared_norm, time_column
@@ -102,9 +110,17 @@ class _PairState(NamedTuple):
 
 
 #: Points per block: the per-pair arrays of one block (P × d values per point, or P × d² for one
-#: time per point) hold about this many float64 values, so that a block stays in the caches while
-#: the per-block calls remain few. Blocks only bound the memory: each row is computed on its own.
-_BLOCK_VALUES = 2**17
+#: time per point) hold about this many float64 values, so that a block stays in the caches, but
+#: a block has at least _MIN_ROWS points (a few per time per point, where every point has its own
+#: Cholesky factors), so that the per-block calls (about 2d + 20) are amortised.
+#: Blocks only bound the memory: each row is computed on its own.
+_BLOCK_VALUES = 2**16
+_MIN_ROWS = 512
+#: With one time for all points, a block's rows are also capped so that every matrix product
+#: (at most d² multiply-adds per point, in K_p w_p) stays on one BLAS thread: OpenBLAS threads
+#: products above 2^18 multiply-adds, and for these small products its threads waiting for each
+#: other cost more than they save, by orders of magnitude when the cores are shared or busy.
+_ONE_THREAD_PRODUCT = 2**18
 
 
 class _SharedTime(NamedTuple):
@@ -112,7 +128,7 @@ class _SharedTime(NamedTuple):
 
     state: _PairState          # leading axis m = 1
     mean_columns: np.ndarray   # (P, d, 1)   μ_p as columns
-    upper: tuple               # P arrays (d, d): L_pᵀ as Fortran-ordered views, for BLAS
+    chol: np.ndarray           # (P, d, d)   lower Cholesky factor L_p of Σ_p
     log_constant: np.ndarray   # (P,)        log π_p − log det L_p − (d/2) log 2π
 
 
@@ -142,16 +158,28 @@ def _softmax(log_joint, axis):
     return r
 
 
-def _solve_columns(upper, columns, *, transposed):
-    """In place: columns ← L⁻¹ columns, or L⁻ᵀ columns when ``transposed``, by one BLAS ``trsm``.
+def _substitute_forward(L, columns):
+    """In place: columns ← L⁻¹ columns for lower-triangular L (P, d, d) and columns (P, d, n).
 
-    ``upper`` is Lᵀ as a Fortran-ordered (d, d) array and ``columns`` a C-ordered (d, n)
-    array; BLAS sees their transposes, so the call is the right-sided solve X op(Lᵀ) = columnsᵀ
-    with op = identity (X Lᵀ = Bᵀ, i.e. L Xᵀ = B) or transpose (X L = Bᵀ, i.e. Lᵀ Xᵀ = B).
+    Forward substitution, row by row for all pairs and points at once:
+    y_i = (c_i − Σ_{j<i} L_ij y_j) / L_ii, the sum as one small matrix product per row.
+    (A BLAS ``trsm`` per pair is somewhat faster on an idle machine, but BLAS runs it on
+    several threads, which slow down by orders of magnitude when another process shares
+    the cores; the block sizes keep these products on one thread, see ``_ONE_THREAD_PRODUCT``.)
     """
-    solved = dtrsm(1.0, upper, columns.T, side=1, lower=0, trans_a=int(transposed), overwrite_b=1)
-    if not np.may_share_memory(solved, columns):   # BLAS worked on a copy: bring the result back
-        columns[...] = solved.T
+    for i in range(L.shape[-1]):
+        if i:
+            columns[:, i] -= np.matmul(L[:, i, None, :i], columns[:, :i])[:, 0]
+        columns[:, i] /= L[:, i, i, None]
+
+
+def _substitute_backward(L, columns):
+    """In place: columns ← L⁻ᵀ columns, by back substitution on Lᵀ: w_i = (y_i − Σ_{j>i} L_ji w_j) / L_ii."""
+    d = L.shape[-1]
+    for i in reversed(range(d)):
+        if i < d - 1:
+            columns[:, i] -= np.matmul(L[:, None, i + 1:, i], columns[:, i + 1:])[:, 0]
+        columns[:, i] /= L[:, i, i, None]
 
 
 def _check_reachable(log_joint, x, start):
@@ -271,6 +299,7 @@ class GaussianCase:
         self.dim = d
         self.cross_cov = None if cross_cov is None else self._check_cross_cov(cross_cov, kind)
         self._build_pairs(kind)
+        self._last_time = None      # (key, _SharedTime) of the last single time evaluated
 
     # --- construction -------------------------------------------------------------------
 
@@ -363,45 +392,152 @@ class GaussianCase:
             cov=cov, chol=chol, K_velocity=K_velocity, gain0=a * s0 + b * c, gain1=b * s1 + a * ct,
         )
 
-    def _evaluate(self, x, t) -> _Evaluation:
+    def _shared_time(self, t: float) -> _SharedTime:
+        """The pair state at one time t for all points.
+
+        Cached for the last time asked: samplers call the fields repeatedly at one t (RK4's
+        middle stages, drift then score), and the state (a Cholesky factor per pair) is the
+        same each time. The key is t's exact bits and the interpolant, so the cache never
+        changes a value.
+        """
+        key = (t.hex(), self.interpolant)
+        cached = self._last_time
+        if cached is not None and cached[0][0] == key[0] and cached[0][1] is key[1]:
+            return cached[1]
+        state = self._state(np.array([t]))
+        for array in state:
+            array.setflags(write=False)
+        chol = state.chol[0]
+        half_log_det = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
+        shared = _SharedTime(
+            state=state,
+            mean_columns=state.mean[0][:, :, None],
+            chol=chol,
+            log_constant=self._log_weights - half_log_det - 0.5 * self.dim * LOG_2PI,
+        )
+        self._last_time = (key, shared)
+        return shared
+
+    def _evaluate_shared(self, x, block: slice, shared: _SharedTime) -> _Evaluation:
+        """Rows ``block`` of x at the one time of ``shared``: layout (P, d, n), one column per point."""
+        w = np.empty((self.n_pairs, self.dim, block.stop - block.start))
+        np.subtract(x[block].T[None], shared.mean_columns, out=w)            # x − μ_p
+        _substitute_forward(shared.chol, w)                                    # L_p⁻¹ (x − μ_p)
+        log_joint = shared.log_constant[:, None] - 0.5 * squared_norm(w, axis=1)   # (P, n)
+        _check_reachable(log_joint.T, x, block.start)
+        _substitute_backward(shared.chol, w)                                   # Σ_p⁻¹ (x − μ_p) = L_p⁻ᵀ L_p⁻¹ (x − μ_p)
+        return _Evaluation(shared.state, True, w, log_joint, _softmax(log_joint, axis=0))
+
+    def _evaluate_per_point(self, x, block: slice, t) -> _Evaluation:
+        """Rows ``block`` of x, row i at time t[i]: layout (n, P, d), vectorised substitution."""
+        x_block = x[block]
+        state = self._state(t[block])
+        centred = x_block[:, None, :, None] - state.mean[..., None]          # (n, P, d, 1)
+        y = _solve_lower(state.chol, centred)                                  # L⁻¹ (x − μ)
+        w = _solve_lower_transpose(state.chol, y)                              # Σ⁻¹ (x − μ) = L⁻ᵀ L⁻¹ (x − μ)
+        half_log_det = np.log(np.diagonal(state.chol, axis1=-2, axis2=-1)).sum(-1)  # (n, P)
+        log_normal = -0.5 * squared_norm(y, axis=-2) - half_log_det[..., None] - 0.5 * self.dim * LOG_2PI
+        log_joint = self._log_weights + log_normal[..., 0]
+        _check_reachable(log_joint, x, block.start)
+        return _Evaluation(state, False, w[..., 0], log_joint, _softmax(log_joint, axis=1))
+
+    def _blockwise(self, x, t, compute) -> tuple:
+        """Validate (x, t) and apply ``compute`` to the evaluation of each block of points.
+
+        ``compute(e)`` returns a tuple of arrays with the block's points along the first axis;
+        the blocks' results are assembled into new arrays with n rows. Blocks bound the
+        memory of the per-pair arrays (n P d values; n P d² for one time per point).
+        """
         x = as_points(x, "x", d=self.dim)
         t = as_times(t)
         n = x.shape[0]
-        per_point = time_column(t, n).ndim == 2      # validates the shape of t
-        state = self._state(t.reshape(-1))
-        if per_point:                                 # (n, P, d, 1): one time per point
-            centred = x[:, None, :, None] - state.mean[..., None]
-        else:                                         # (1, P, d, n): one time for all points
-            centred = np.swapaxes(x[None, None, :, :] - state.mean[:, :, None, :], -1, -2)
-        y = _solve_lower(state.chol, centred)                                  # L⁻¹ (x − μ)
-        w = _solve_lower_transpose(state.chol, y)                              # Σ⁻¹ (x − μ) = L⁻ᵀ L⁻¹ (x − μ)
-        half_log_det = np.log(np.diagonal(state.chol, axis1=-2, axis2=-1)).sum(-1)  # (m, P)
-        log_normal = -0.5 * squared_norm(y, axis=-2) - half_log_det[..., None] - 0.5 * self.dim * LOG_2PI
-        if per_point:
-            w, log_normal = w[..., 0], log_normal[..., 0]                      # (n, P, d), (n, P)
+        time_column(t, n)                                        # validates the shape of t
+        if t.ndim == 0:
+            shared = self._shared_time(float(t))
+            rows = max(1, min(max(_BLOCK_VALUES // (self.n_pairs * self.dim), _MIN_ROWS),
+                              _ONE_THREAD_PRODUCT // self.dim**2))
+            evaluate = lambda block: self._evaluate_shared(x, block, shared)  # noqa: E731
         else:
-            w, log_normal = np.transpose(w[0], (2, 0, 1)), log_normal[0].T     # (n, P, d), (n, P)
-        log_joint = finite_log_weights(self._log_weights + log_normal, x)
-        return _Evaluation(state, w, log_joint, softmax(log_joint, axis=1))
+            rows = max(_BLOCK_VALUES // (self.n_pairs * self.dim**2), _MIN_ROWS // 8)
+            evaluate = lambda block: self._evaluate_per_point(x, block, t)  # noqa: E731
+        outputs = None
+        for start in range(0, max(n, 1), rows):
+            block = slice(start, min(start + rows, n))
+            values = compute(evaluate(block))
+            if outputs is None:
+                if block.stop == n:                              # one block: its results are the outputs
+                    return tuple(np.ascontiguousarray(v) for v in values)
+                outputs = tuple(np.empty((n,) + v.shape[1:]) for v in values)
+            for out, value in zip(outputs, values):
+                out[block] = value
+        return outputs
+
+    # --- per-pair arithmetic, in either layout of _Evaluation ---------------------------------
 
     @staticmethod
     def _per_point(array, n):
         """Broadcast a per-time array (m, P, ...) to per-point (n, P, ...)."""
         return np.broadcast_to(array, (n,) + array.shape[1:])
 
-    def _average(self, e: _Evaluation, per_pair):
-        """Σ_p r_p f_p for per-pair values f of shape (n, P, d)."""
+    @staticmethod
+    def _points(e: _Evaluation) -> int:
+        """The number of points of the block."""
+        return e.w.shape[-1] if e.shared else e.w.shape[0]
+
+    def _pair_vectors(self, e: _Evaluation, vectors):
+        """Per-pair vectors (m, P, d), e.g. μ̇_p, in the layout of ``e``."""
+        return vectors[0][:, :, None] if e.shared else self._per_point(vectors, self._points(e))
+
+    def _pair_scalars(self, e: _Evaluation, scalars):
+        """Per-pair scalars (m, P), e.g. tr(Σ_p⁻¹), in the layout of ``e.responsibilities``."""
+        return scalars[0][:, None] if e.shared else self._per_point(scalars, self._points(e))
+
+    def _matvec(self, e: _Evaluation, matrices):
+        """M_p w_p for per-pair matrices M of shape (m, P, d, d), in the layout of ``e``."""
+        if e.shared:
+            return np.matmul(matrices[0], e.w)                                 # P BLAS products (d, d) (d, n)
+        return np.einsum("npij,npj->npi", self._per_point(matrices, e.w.shape[0]), e.w)
+
+    @staticmethod
+    def _average(e: _Evaluation, per_pair):
+        """Σ_p r_p f_p for per-pair vectors f in the layout of ``e``; returns (n, d)."""
+        if e.shared:
+            return np.einsum("pn,pdn->nd", e.responsibilities, per_pair)
         return np.einsum("np,npd->nd", e.responsibilities, per_pair)
 
-    def _matvec(self, matrices, w):
-        """M_p w_p for M of shape (m, P, d, d) and w of shape (n, P, d)."""
-        return np.einsum("npij,npj->npi", self._per_point(matrices, w.shape[0]), w)
+    @staticmethod
+    def _spread(e: _Evaluation, field):
+        """A field (n, d) as per-pair vectors (every pair gets the same value at a point)."""
+        return field.T[None] if e.shared else field[:, None, :]
+
+    @staticmethod
+    def _pair_dot(e: _Evaluation, a, b):
+        """a_p · b_p for per-pair vectors, in the layout of ``e.responsibilities``."""
+        return np.einsum("pdn,pdn->pn", a, b) if e.shared else np.einsum("npd,npd->np", a, b)
+
+    @staticmethod
+    def _expect(e: _Evaluation, per_pair):
+        """Σ_p r_p c_p for per-pair scalars c; returns (n,)."""
+        return np.einsum("pn,pn->n", e.responsibilities, per_pair) if e.shared else \
+            np.einsum("np,np->n", e.responsibilities, per_pair)
+
+    def _velocity_pairs(self, e: _Evaluation):
+        """v_p = μ̇_p + (K_p − γγ̇ I) Σ_p⁻¹ (x − μ_p)."""
+        pairs = self._matvec(e, e.state.K_velocity)
+        pairs += self._pair_vectors(e, e.state.mean_dot)
+        return pairs
+
+    def _drift_pairs(self, e: _Evaluation):
+        """b_p = μ̇_p + K_p Σ_p⁻¹ (x − μ_p) = v_p + γγ̇ w_p."""
+        pairs = self._velocity_pairs(e)
+        pairs += e.state.gamma_gamma_dot * e.w
+        return pairs
 
     # --- public fields --------------------------------------------------------------------------
 
     def log_density(self, x, t) -> np.ndarray:
         r""":math:`\log\rho_t(x)`; x (n, d), t scalar or (n,); returns (n,)."""
-        return logsumexp(self._evaluate(x, t).log_joint, axis=1)
+        return self._blockwise(x, t, lambda e: (logsumexp(e.log_joint, axis=0 if e.shared else 1),))[0]
 
     def density(self, x, t) -> np.ndarray:
         r""":math:`\rho_t(x)`; returns (n,)."""
@@ -409,52 +545,53 @@ class GaussianCase:
 
     def score(self, x, t) -> np.ndarray:
         r"""Score :math:`s = \nabla\log\rho_t(x) = -\sum_p r_p \Sigma_p^{-1}(x - \mu_p)`; returns (n, d)."""
-        e = self._evaluate(x, t)
-        return -self._average(e, e.w)
+        return self._blockwise(x, t, lambda e: (-self._average(e, e.w),))[0]
 
     def noise(self, x, t) -> np.ndarray:
         r"""Noise :math:`\eta = E[z \mid x_t = x] = \gamma \sum_p r_p \Sigma_p^{-1}(x - \mu_p) = -\gamma s`; returns (n, d)."""
-        e = self._evaluate(x, t)
-        return self._per_point(e.state.gamma, e.w.shape[0])[:, :, 0] * self._average(e, e.w)
+        return self._blockwise(x, t, lambda e: (e.state.gamma[:, :, 0] * self._average(e, e.w),))[0]
 
     def denoise_x0(self, x, t) -> np.ndarray:
         r"""Denoiser :math:`\hat x_0 = E[x_0 \mid x_t = x]`; returns (n, d)."""
-        e = self._evaluate(x, t)
-        base_means = self._per_point(self._m0[None], e.w.shape[0])
-        return self._average(e, base_means + self._matvec(e.state.gain0, e.w))
+        return self._blockwise(x, t, lambda e: (
+            self._average(e, self._pair_vectors(e, self._m0[None]) + self._matvec(e, e.state.gain0)),))[0]
 
     def denoise_x1(self, x, t) -> np.ndarray:
         r"""Denoiser :math:`\hat x_1 = E[x_1 \mid x_t = x]`; returns (n, d)."""
-        e = self._evaluate(x, t)
-        target_means = self._per_point(self._m1[None], e.w.shape[0])
-        return self._average(e, target_means + self._matvec(e.state.gain1, e.w))
-
-    def _velocity_pairs(self, e: _Evaluation) -> np.ndarray:
-        """v_p = μ̇_p + (K_p − γγ̇ I) Σ_p⁻¹ (x − μ_p), shape (n, P, d)."""
-        return self._per_point(e.state.mean_dot, e.w.shape[0]) + self._matvec(e.state.K_velocity, e.w)
-
-    def _drift_pairs(self, e: _Evaluation) -> np.ndarray:
-        """b_p = μ̇_p + K_p Σ_p⁻¹ (x − μ_p) = v_p + γγ̇ w_p, shape (n, P, d)."""
-        gg_dot = self._per_point(e.state.gamma_gamma_dot, e.w.shape[0])
-        return self._velocity_pairs(e) + gg_dot * e.w
+        return self._blockwise(x, t, lambda e: (
+            self._average(e, self._pair_vectors(e, self._m1[None]) + self._matvec(e, e.state.gain1)),))[0]
 
     def drift(self, x, t) -> np.ndarray:
         r"""Drift :math:`b = E[\partial_t I + \dot\gamma z \mid x_t = x]` (the probability-flow velocity); returns (n, d)."""
-        e = self._evaluate(x, t)
-        return self._average(e, self._drift_pairs(e))
+        return self._blockwise(x, t, lambda e: (self._average(e, self._drift_pairs(e)),))[0]
+
+    def drift_and_score(self, x, t) -> tuple[np.ndarray, np.ndarray]:
+        r"""Drift :math:`b` and score :math:`s` at (x, t) from one evaluation: ``(drift(x, t), score(x, t))``.
+
+        Both are averages over the components with the same responsibilities and the same
+        :math:`\Sigma_p^{-1}(x - \mu_p)`, so one call costs about half of :meth:`drift`
+        followed by :meth:`score` (the SDEs :math:`dX = (b \pm \varepsilon s)\,dt + \sqrt{2\varepsilon}\,dW`
+        need both). The values are those of :meth:`drift` and :meth:`score`, bit for bit.
+
+        Parameters
+        ----------
+        x : ndarray, shape (n, d)
+        t : float or ndarray, shape (n,)
+
+        Returns
+        -------
+        drift, score : ndarray, shape (n, d)
+        """
+        return self._blockwise(x, t, lambda e: (self._average(e, self._drift_pairs(e)), -self._average(e, e.w)))
 
     def velocity(self, x, t) -> np.ndarray:
         r"""Velocity :math:`v = E[\partial_t I \mid x_t = x] = b + \gamma\dot\gamma s`; returns (n, d).
 
         Exactly zero for mirror interpolants (:math:`\dot\alpha = \dot\beta = 0`).
         """
-        e = self._evaluate(x, t)
-        return self._average(e, self._velocity_pairs(e))
+        return self._blockwise(x, t, lambda e: (self._average(e, self._velocity_pairs(e)),))[0]
 
-    def divergence(self, x, t) -> np.ndarray:
-        r""":math:`\nabla\cdot b = \sum_p r_p [\operatorname{tr}(K_p\Sigma_p^{-1}) + b_p\cdot(s_p - s)]`; returns (n,)."""
-        e = self._evaluate(x, t)
-        n = e.w.shape[0]
+    def _divergence(self, e: _Evaluation):
         eye = np.broadcast_to(np.eye(self.dim), e.state.cov.shape)
         K = e.state.K_velocity + e.state.gamma_gamma_dot[..., None] * eye
         sigma_inv_K = _solve_lower_transpose(e.state.chol, _solve_lower(e.state.chol, K))
@@ -462,8 +599,20 @@ class GaussianCase:
         b_pairs = self._drift_pairs(e)
         s_pairs = -e.w
         s = self._average(e, s_pairs)
-        inner = np.einsum("npd,npd->np", b_pairs, s_pairs - s[:, None, :])
-        return np.einsum("np,np->n", e.responsibilities, self._per_point(trace, n) + inner)
+        inner = self._pair_dot(e, b_pairs, s_pairs - self._spread(e, s))
+        return self._expect(e, self._pair_scalars(e, trace) + inner)
+
+    def divergence(self, x, t) -> np.ndarray:
+        r""":math:`\nabla\cdot b = \sum_p r_p [\operatorname{tr}(K_p\Sigma_p^{-1}) + b_p\cdot(s_p - s)]`; returns (n,)."""
+        return self._blockwise(x, t, lambda e: (self._divergence(e),))[0]
+
+    def _score_divergence(self, e: _Evaluation):
+        inverse_factor = _solve_lower(e.state.chol, np.broadcast_to(np.eye(self.dim), e.state.cov.shape))
+        trace = np.sum(inverse_factor**2, axis=(-2, -1))                       # tr(Σ⁻¹) = ‖L⁻¹‖²_F
+        s_pairs = -e.w
+        s = self._average(e, s_pairs)
+        inner = self._pair_dot(e, s_pairs, s_pairs - self._spread(e, s))
+        return self._expect(e, -self._pair_scalars(e, trace) + inner)
 
     def score_divergence(self, x, t) -> np.ndarray:
         r""":math:`\nabla\cdot s = \Delta\log\rho_t = \sum_p r_p [-\operatorname{tr}(\Sigma_p^{-1}) + s_p\cdot(s_p - s)]`; returns (n,).
@@ -471,13 +620,11 @@ class GaussianCase:
         From :math:`\nabla r_p = r_p (s_p - s)`. Used by the SDE likelihood estimator
         (:math:`\nabla\cdot b_F = \nabla\cdot b + \varepsilon\nabla\cdot s`).
         """
-        e = self._evaluate(x, t)
-        inverse_factor = _solve_lower(e.state.chol, np.broadcast_to(np.eye(self.dim), e.state.cov.shape))
-        trace = np.sum(inverse_factor**2, axis=(-2, -1))                       # tr(Σ⁻¹) = ‖L⁻¹‖²_F
-        s_pairs = -e.w
-        s = self._average(e, s_pairs)
-        inner = np.einsum("npd,npd->np", s_pairs, s_pairs - s[:, None, :])
-        return np.einsum("np,np->n", e.responsibilities, -self._per_point(trace, e.w.shape[0]) + inner)
+        return self._blockwise(x, t, lambda e: (self._score_divergence(e),))[0]
+
+    def _drift_and_mean_w(self, x, t):
+        """(b, Σ_p r_p Σ_p⁻¹ (x − μ_p)) = (b, −s) at (x, t)."""
+        return self._blockwise(x, t, lambda e: (self._average(e, self._drift_pairs(e)), self._average(e, e.w)))
 
     def forward_drift(self, x, t, eps) -> np.ndarray:
         r"""Forward SDE drift :math:`b_F = b + \varepsilon(t) s` (arXiv:2303.08797v3, eq. (2.21)).
@@ -485,15 +632,15 @@ class GaussianCase:
         :math:`dX = b_F\,dt + \sqrt{2\varepsilon}\,dW` forward in time has marginals :math:`\rho_t`.
         ``eps``: a number >= 0 or a callable of t returning such values.
         """
-        e = self._evaluate(x, t)
+        b, mean_w = self._drift_and_mean_w(x, t)
         eps_t = nonnegative_of_time(eps, as_times(t), "eps")
-        return self._average(e, self._drift_pairs(e)) - np.reshape(eps_t, (-1, 1)) * self._average(e, e.w)
+        return b - np.reshape(eps_t, (-1, 1)) * mean_w
 
     def backward_drift(self, x, t, eps) -> np.ndarray:
         r"""Backward SDE drift :math:`b_B = b - \varepsilon(t) s`, for :math:`dX = b_B\,dt + \sqrt{2\varepsilon}\,dW` run with decreasing t."""
-        e = self._evaluate(x, t)
+        b, mean_w = self._drift_and_mean_w(x, t)
         eps_t = nonnegative_of_time(eps, as_times(t), "eps")
-        return self._average(e, self._drift_pairs(e)) + np.reshape(eps_t, (-1, 1)) * self._average(e, e.w)
+        return b + np.reshape(eps_t, (-1, 1)) * mean_w
 
     # --- parameters of ρ_t -------------------------------------------------------------------
 

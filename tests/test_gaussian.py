@@ -493,3 +493,89 @@ def test_mirror_accepts_a_base_equal_to_its_target_and_times_as_zero_d_arrays():
     np.testing.assert_array_equal(si_ref.GaussianCase(mirror, copy, target).score(x, 0.3),
                                   si_ref.GaussianCase(mirror, None, target).score(x, 0.3))
     np.testing.assert_array_equal(CASE.flow_matrix(np.array(0.5), np.array(0.1)), CASE.flow_matrix(0.5, 0.1))
+
+
+# --- drift_and_score, and the two evaluation paths (one time for all points, one time per point) ---
+
+@given(cases, sis.times(exclude_min=True, exclude_max=True), seeds, st.booleans())
+def test_drift_and_score_match_the_joint_conditioning_oracle_and_the_gradient_of_log_density(case, t, seed, per_point):
+    x, _ = sample_x_t(case, t, 4, np.random.default_rng(seed))
+    times = np.full(len(x), t) if per_point else t
+    drift, score = case.drift_and_score(x, times)
+    expected = joint_conditioning_oracle(case, x, t)["drift"]
+    np.testing.assert_allclose(drift, expected, rtol=1e-8, atol=1e-8 * max(1.0, np.max(np.abs(expected))))
+    numeric = gradient(lambda y: case.log_density(y, times), x, SPACE_STEP)
+    np.testing.assert_allclose(score, numeric, rtol=PDE_RTOL, atol=PDE_RTOL * np.max(np.abs(numeric)))
+
+
+@given(cases, sis.times(), seeds, st.booleans())
+def test_drift_and_score_return_the_values_of_drift_and_of_score_bit_for_bit(case, t, seed, per_point):
+    x, _ = sample_x_t(case, t, 5, np.random.default_rng(seed))
+    times = np.full(len(x), t) if per_point else t
+    drift, score = case.drift_and_score(x, times)
+    np.testing.assert_array_equal(drift, case.drift(x, times))
+    np.testing.assert_array_equal(score, case.score(x, times))
+    assert drift.dtype == score.dtype == np.float64 and drift.flags.c_contiguous and score.flags.c_contiguous
+
+
+@given(cases, sis.times(), seeds)
+def test_one_time_for_all_points_agrees_with_the_same_time_given_per_point(case, t, seed):
+    """The two evaluation paths (blocks of (P, d, n) with row-wise substitution; per-point states) agree."""
+    x, _ = sample_x_t(case, t, 5, np.random.default_rng(seed))
+    per_point = np.full(len(x), t)
+    for name in FIELDS + ("log_density", "divergence", "score_divergence"):
+        shared, expected = getattr(case, name)(x, t), getattr(case, name)(x, per_point)
+        np.testing.assert_allclose(shared, expected, rtol=1e-10, atol=1e-10 * max(1.0, np.max(np.abs(expected))), err_msg=name)
+    for eps in (0.0, 0.7):
+        np.testing.assert_allclose(case.forward_drift(x, t, eps), case.forward_drift(x, per_point, eps), rtol=1e-10,
+                                   atol=1e-10 * max(1.0, np.max(np.abs(case.forward_drift(x, t, eps)))))
+
+
+def mixture_case_2d(components=3, seed=5):
+    rng = np.random.default_rng(seed)
+    factors = rng.normal(size=(components, 2, 2))
+    target = si_ref.GaussianMixture(rng.dirichlet(np.ones(components)), 2.0 * rng.normal(size=(components, 2)),
+                                    factors @ np.swapaxes(factors, 1, 2) + 0.2 * np.eye(2))
+    return si_ref.GaussianCase(si_ref.LinearInterpolant(si_ref.BrownianGamma()), si_ref.Gaussian(np.zeros(2), np.eye(2)), target)
+
+
+@pytest.mark.parametrize("per_point", [False, True], ids=["one-time", "time-per-point"])
+def test_blocks_of_points_give_the_values_of_one_block(monkeypatch, per_point):
+    from si_ref import gaussian
+
+    case = mixture_case_2d()
+    x = np.random.default_rng(0).normal(size=(23, 2)) * 3.0
+    t = np.linspace(0.0, 1.0, 23) if per_point else 0.3
+    whole = {name: getattr(case, name)(x, t) for name in FIELDS + ("log_density", "divergence", "score_divergence")}
+    monkeypatch.setattr(gaussian, "_BLOCK_VALUES", 1)          # one point per block
+    monkeypatch.setattr(gaussian, "_ONE_THREAD_PRODUCT", 1)
+    for name, expected in whole.items():
+        np.testing.assert_allclose(getattr(case, name)(x, t), expected, rtol=1e-13, atol=1e-13, err_msg=name)
+    drift, score = case.drift_and_score(x, t)
+    np.testing.assert_allclose(drift, whole["drift"], rtol=1e-13, atol=1e-13)
+    for field in (case.score(np.zeros((0, 2)), t if not per_point else np.zeros(0)), *case.drift_and_score(np.zeros((0, 2)), 0.3)):
+        assert field.shape == (0, 2)
+
+
+@pytest.mark.parametrize("t", [0.5, np.full(6, 0.5)], ids=["one-time", "time-per-point"])
+def test_a_point_beyond_float64_range_in_a_later_block_is_named_by_its_row(monkeypatch, t):
+    from si_ref import gaussian
+
+    monkeypatch.setattr(gaussian, "_BLOCK_VALUES", 1)
+    monkeypatch.setattr(gaussian, "_ONE_THREAD_PRODUCT", 1)
+    x = np.zeros((6, 2))
+    x[4, 0] = 1e160
+    assert_raises_naming(lambda: CASE.drift_and_score(x, t), ValueError, ["x is too far from every component for float64", "row 4"])
+
+
+def test_cached_state_of_the_last_time_never_leaks_into_other_times_or_results():
+    case, fresh = mixture_case_2d(), mixture_case_2d()
+    x = np.random.default_rng(1).normal(size=(7, 2))
+    for t in (0.2, 0.7, 0.2, 0.2, 1.0, 0.0, -0.0, 0.7):    # repeated times reuse the state of the last one
+        drift, score = case.drift_and_score(x, t)
+        np.testing.assert_array_equal(drift, si_ref.GaussianCase(fresh.interpolant, fresh.base, fresh.target).drift(x, t))
+        np.testing.assert_array_equal(score, fresh.score(x, t))
+        drift[:] = np.nan                                   # results are new arrays: writing to them is harmless
+        components = case.components(t)
+        components.means[...] = 1e3                         # so are the parameters handed out
+    np.testing.assert_array_equal(case.drift(x, 0.7), fresh.drift(x, 0.7))

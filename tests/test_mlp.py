@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import si_ref
 from si_ref.mlp import MLP, Adam, MLPField, flatten, time_features, unflatten
+from si_ref.mlp import Linear
 
 from reference import assert_raises_naming
 
@@ -95,6 +96,35 @@ def test_activations_do_not_overflow_for_huge_preactivations():
         assert np.isfinite(out).all() and np.isfinite(flatten(grads)).all()
 
 
+def test_bias_gradient_is_the_column_sum_of_the_output_gradient_for_growing_and_shrinking_batches():
+    # ∂L/∂b = Σ_rows G, computed as the product 1ᵀ G with a reused vector of ones
+    rng = np.random.default_rng(4)
+    layer = Linear(rng.standard_normal((3, 5)), np.zeros(5))
+    for n in (4, 9, 2, 9):                                           # grows, shrinks, grows back
+        h, G = rng.standard_normal((n, 3)), rng.standard_normal((n, 5))
+        layer.forward(h)
+        layer.backward(G)
+        np.testing.assert_allclose(layer.db, G.sum(axis=0), rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(layer.dW, h.T @ G, rtol=1e-13, atol=1e-14)
+    assert layer._buffers["ones"].shape == (9,) and (layer._buffers["ones"] == 1.0).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_changing_the_batch_size_between_steps_gives_what_a_fresh_network_gives(dtype):
+    # the buffers are sized by the largest batch so far and smaller batches use their leading rows:
+    # a network that has seen other batch sizes must give bit-identical outputs and gradients
+    rng = np.random.default_rng(7)
+    batches = [(rng.standard_normal((n, 3)), rng.standard_normal((n, 2))) for n in (5, 12, 3, 12, 1)]
+    used = MLP(3, 2, widths=(6, 4), dtype=dtype, rng=np.random.default_rng(8))
+    for inputs, grad_outputs in batches:
+        fresh = MLP(3, 2, widths=(6, 4), dtype=dtype, rng=np.random.default_rng(8))
+        saved = inputs.copy(), grad_outputs.copy()
+        np.testing.assert_array_equal(used.forward(inputs), fresh.forward(inputs))
+        np.testing.assert_array_equal(flatten(used.backward(grad_outputs)), flatten(fresh.backward(grad_outputs)))
+        np.testing.assert_array_equal(inputs, saved[0])              # inputs are never modified
+        np.testing.assert_array_equal(grad_outputs, saved[1])
+
+
 # --- float32 mode -------------------------------------------------------------------------------
 
 def test_float32_mode_stays_float32_through_forward_backward_and_adam():
@@ -154,6 +184,36 @@ def test_adam_on_the_flat_vector_equals_adam_on_the_parameter_list():
         flat_opt.step([nets[0].flat_gradients])
         list_opt.step(nets[1].gradients())
     np.testing.assert_array_equal(nets[0].flat_parameters, nets[1].flat_parameters)
+
+
+def textbook_adam(p, gradients, lr, beta1, beta2, eps):
+    """Kingma & Ba, Algorithm 1, written out directly (bias-corrected moments), in float64."""
+    p, m, v = p.astype(np.float64), np.zeros(p.shape), np.zeros(p.shape)
+    for k, g in enumerate(gradients, start=1):
+        g = g.astype(np.float64)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat, v_hat = m / (1 - beta1**k), v / (1 - beta2**k)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return p
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-6)])
+def test_adam_in_place_equals_the_textbook_update_over_several_steps(dtype, rtol):
+    rng = np.random.default_rng(11)
+    start = rng.standard_normal(50).astype(dtype)
+    # gradients of very different sizes, signs changing, some tiny next to eps
+    gradients = [(rng.standard_normal(50) * 10.0 ** rng.integers(-6, 3, size=50)).astype(dtype) for _ in range(7)]
+    p = start.copy()
+    optimizer = Adam([p], lr=3e-2, beta1=0.8, beta2=0.99, eps=1e-6)
+    for g in gradients:
+        saved = g.copy()
+        optimizer.step([g])
+        np.testing.assert_array_equal(g, saved)                       # the gradient is not modified
+    assert optimizer.parameters[0] is p and p.dtype == dtype          # updated in place
+    expected = textbook_adam(start, gradients, lr=3e-2, beta1=0.8, beta2=0.99, eps=1e-6)
+    np.testing.assert_allclose(p, expected, rtol=rtol, atol=rtol * 1e-2)
+    assert optimizer.step_count == 7 and not np.allclose(p, start)
 
 
 # --- fitting ------------------------------------------------------------------------------------
@@ -216,6 +276,49 @@ def test_same_seed_gives_bit_identical_history_and_weights():
     np.testing.assert_array_equal(h1, h2)
     np.testing.assert_array_equal(f1.network.flat_parameters, f2.network.flat_parameters)
     assert not np.array_equal(h1, h3)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fit_equals_a_hand_written_loop_of_adam_steps_on_shuffled_minibatches(weighted):
+    # the oracle: fit's documented algorithm written out with fancy indexing and fresh arrays;
+    # 50 points in minibatches of 16 leave a last minibatch of 2 (the reused buffers shrink)
+    x, t, b = drift_data(50, np.random.default_rng(1))
+    weights = np.random.default_rng(2).uniform(0.0, 3.0, size=50) if weighted else None
+    field = MLPField(1, widths=(8, 8), rng=np.random.default_rng(0))
+    history = field.fit(x, t, b, epochs=3, batch_size=16, lr=1e-2, rng=np.random.default_rng(3), weights=weights)
+
+    oracle = MLPField(1, widths=(8, 8), rng=np.random.default_rng(0))
+    oracle.x_mean, oracle.x_scale = x.mean(axis=0), x.std(axis=0)
+    inputs = oracle._network_inputs(x, t)
+    w_all = None if weights is None else weights / weights.mean()
+    net = oracle.network
+    optimizer = Adam([net.flat_parameters], lr=1e-2)
+    rng = np.random.default_rng(3)
+    expected = []
+    for _ in range(3):
+        order, total = rng.permutation(50), 0.0
+        for start in range(0, 50, 16):
+            idx = order[start:start + 16]
+            r = net.forward(inputs[idx]) - b[idx]                          # f − y
+            w = np.ones(idx.size) if w_all is None else w_all[idx]
+            total += 0.5 * np.sum(w * np.sum(r * r, axis=1))               # m × the minibatch loss
+            net.backward(w[:, None] * r / idx.size)
+            optimizer.step([net.flat_gradients])
+        expected.append(total / 50)
+    np.testing.assert_allclose(history, expected, rtol=1e-12)
+    np.testing.assert_allclose(field.network.flat_parameters, net.flat_parameters, rtol=1e-12, atol=1e-14)
+    assert field._buffers["inputs"].shape == (16, field.network.in_dim) and field._buffers["targets"].shape == (16, 1)
+
+
+def test_fit_and_predict_never_modify_their_inputs():
+    x, t, b = drift_data(40, np.random.default_rng(1))
+    weights = np.linspace(0.5, 2.0, 40)
+    saved = [a.copy() for a in (x, t, b, weights)]
+    field = MLPField(1, widths=(4,), rng=np.random.default_rng(0))
+    field.fit(x, t, b, epochs=2, batch_size=16, rng=np.random.default_rng(2), weights=weights)
+    field(x, t)
+    for array, copy in zip((x, t, b, weights), saved):
+        np.testing.assert_array_equal(array, copy)
 
 
 def test_zero_weight_points_do_not_influence_training():

@@ -72,7 +72,7 @@ def test_check_passes_a_correct_schedule_from_a_file(user_file, capsys):
 
 
 def test_check_reports_the_published_sign_mistake_with_exit_status_one(user_file, capsys):
-    status = main(["check", f"{user_file}:published_drift", "--quantity", "drift", "--max-examples", "30"])
+    status = main(["check", f"{user_file}:published_drift", "--quantity", "drift", "--max-examples", "15"])
     out = capsys.readouterr().out
     assert status == 1
     assert "called as a factory" in out and "Minimal counterexample" in out and "gamma-gamma-dot-sign" in out

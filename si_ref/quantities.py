@@ -32,7 +32,7 @@ points ``x`` have shape (n, d). All values are float64.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -381,7 +381,6 @@ class Quantity:
     parameter: str = ""
     output: str = ""
     needs_eps: bool = False
-    notes: str = field(default="", compare=False)
 
 
 def _closed(reference):
@@ -590,15 +589,14 @@ def _wrapper_parameter(parameter, case: GaussianCase, eps):
     I = case.interpolant
     if parameter == "gamma":
         return I.gamma_schedule
-    if parameter == "interpolant":
-        return I
-    if parameter == "base":
+    if parameter in ("interpolant", "base"):      # "base": the base distribution follows as a last argument
         return I
     if parameter == "eps":
         return eps
     if parameter == "diffusion_squared":
         return (lambda t: 2.0 * nonnegative_of_time(eps, as_times(t), "eps")) if callable(eps) else 2.0 * eps
-    raise AssertionError(parameter)
+    raise ValueError(f"unknown wrapper parameter kind {parameter!r}; expected gamma, interpolant, base, eps "
+                     f"or diffusion_squared.")
 
 
 def _base_argument(case: GaussianCase):

@@ -296,7 +296,7 @@ def _draw_example(data, q: Quantity, reference, *, eps, times) -> Example:
     return Example(reference, t, x=x, eps=eps)
 
 
-def _reference_strategy(q: Quantity, eps):
+def _reference_strategy(q: Quantity):
     if q.level == "schedule":
         return sis.gamma_schedules()
     if q.level == "interpolant":
@@ -647,7 +647,7 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False)
     @given(st.data())
     def run(data):
-        ref = reference if reference is not None else data.draw(_reference_strategy(q, eps), label="reference")
+        ref = reference if reference is not None else data.draw(_reference_strategy(q), label="reference")
         example = _draw_example(data, q, ref, eps=eps, times=times)
         count[0] += 1
         impl = implementation

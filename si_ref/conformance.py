@@ -421,14 +421,17 @@ def _candidate_values(q: Quantity, ex: Example):
     return out
 
 
-def _matching(q, ex, received, expected, rtol, atol) -> set:
-    """Names (mistake, form) of the variants that reproduce ``received`` where it differs from ``expected``."""
-    matches = set()
+def _matching(q, ex, received, expected, rtol, atol) -> dict:
+    """{(mistake, form): matched} for every variant that can be evaluated at ``ex``.
+
+    A variant matches when it reproduces ``received`` and differs from ``expected``. Variants
+    undefined at ``ex`` (e.g. a division by a vanishing coefficient) are absent: no evidence.
+    """
+    matches = {}
     for mistake, form, value in _candidate_values(q, ex):
-        if value.shape != received.shape:
-            continue
-        if _close(received, value, rtol, atol).all() and not _close(value, expected, rtol, atol).all():
-            matches.add((mistake.name, form))
+        matches[(mistake.name, form)] = bool(value.shape == received.shape
+                                             and _close(received, value, rtol, atol).all()
+                                             and not _close(value, expected, rtol, atol).all())
     return matches
 
 
@@ -458,7 +461,7 @@ class _Failure:
     received: Any
     expected: np.ndarray
     error: str
-    matches: set | None        # None: not comparable (exception / shape), does not narrow the diagnosis
+    matches: dict | None       # {(mistake, form): matched}; None: not comparable (exception / shape)
     hints: set = field(default_factory=set)   # diagnoses read from an exception or a broadcast shape
 
 
@@ -534,13 +537,15 @@ def _example_inputs(q: Quantity, ex: Example) -> dict:
 
 
 def _diagnoses(q: Quantity, failures: list) -> tuple:
-    """Mistake variants consistent with every comparable failure, in catalogue order.
+    """Mistake variants consistent with every comparable failure (where defined), in catalogue order.
 
     Diagnoses read from exceptions or result shapes (``hints``) are added: they do
     not compete with value matches, which they cannot be compared with.
     """
-    sets = [f.matches for f in failures if f.matches is not None]
-    common = set.intersection(*sets) if sets else set()
+    compared = [f.matches for f in failures if f.matches is not None]
+    matched_somewhere = {key for m in compared for key, hit in m.items() if hit}
+    # consistent: matched at every failing input where the variant is defined
+    common = {key for key in matched_somewhere if all(m.get(key, True) for m in compared)}
     for f in failures:
         common |= f.hints
     order = [(m.name, form) for m in q.mistakes for form, _ in m.variants]

@@ -485,3 +485,20 @@ def test_every_quantity_fails_when_negated(name):
     assert not report.passed
     if SIGN_NAMES & {m.name for m in q.mistakes}:
         assert report.diagnosis_names[0] in SIGN_NAMES, str(report)
+
+
+class QuietSwappedVelocityFromDenoiserX1(SwappedVelocityFromDenoiserX1):
+    """The swapped conversion returning inf/NaN where its divisor vanishes (as NumPy code does by default)."""
+
+    def __call__(self, x, t):
+        with np.errstate(all="ignore"):
+            return super().__call__(x, t)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_mistake_undefined_at_some_failing_inputs_is_still_named(seed):
+    """Where the mistaken formula divides by zero (β = 0 at t = 0 for the swap) it gives no evidence either way."""
+    report = C.check(QuietSwappedVelocityFromDenoiserX1, "VelocityFromDenoiserX1", ONE_SIDED, seed=seed, **FAST)
+    assert not report.passed and report.diagnosis_names[:1] == ("alpha-beta-swapped",), str(report)
+    report = C.check(CASE.noise, "score", CASE, seed=seed, **FAST)   # −γ s is undefined as a match where γ = 0
+    assert not report.passed and report.diagnosis_names[:1] == ("score-scaling",), str(report)

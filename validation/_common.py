@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["Check", "evaluate", "save_figure", "run_alone"]
+__all__ = ["Check", "evaluate", "save_figure", "run_alone", "check_table", "report_footer"]
 
 
 class Check(NamedTuple):
@@ -46,6 +46,33 @@ def evaluate(results: dict, tolerances: dict) -> list[Check]:
             raise ValueError(f"tolerance comparison must be '<=' or '>='; received {comparison!r} for {name!r}.")
         out.append(Check(name, value, (comparison, float(bound)), bool(passed)))   # NaN compares False
     return out
+
+
+def check_table(results: dict, checks: list, descriptions: dict, *, width: int, value_format: str,
+                bound_format: str) -> list[str]:
+    """Text rows ``description  value  tolerance  ok`` for each of ``descriptions`` (name -> description).
+
+    ``value_format`` formats the measured value with its column width (e.g. ``"10.3g"``),
+    ``bound_format`` the tolerance's bound (e.g. ``"g"``); quantities without a check get
+    empty tolerance and verdict columns.
+    """
+    verdicts = {c.name: c for c in checks}
+    value_width = int(value_format.split(".")[0])
+    lines = [f"  {'quantity':<{width}} {'value':>{value_width}}  {'tolerance':>9}  ok"]
+    for name, description in descriptions.items():
+        value = results.get(name, math.nan)
+        check = verdicts.get(name)
+        bound = f"{check.tolerance[0]} {check.tolerance[1]:{bound_format}}" if check else ""
+        status = ("PASS" if check.passed else "FAIL") if check else ""
+        lines.append(f"  {description:<{width}} {value:{value_format}}  {bound:>9}  {status}")
+    return lines
+
+
+def report_footer(results: dict, checks: list) -> list[str]:
+    """The figure paths and the overall verdict (the failed checks by name), as the last report lines."""
+    failed = [c.name for c in checks if not c.passed]
+    return ([""] + [f"  figure: {path}" for path in results.get("figures", [])] + [""]
+            + ["  all checks PASS" if not failed else f"  FAILED: {', '.join(failed)}"])
 
 
 def save_figure(fig, path, *, dpi=110) -> str:

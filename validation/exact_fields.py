@@ -74,7 +74,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 import si_ref
-from validation._common import Check, evaluate, run_alone, save_figure
+from validation._common import Check, evaluate, report_footer, run_alone, save_figure
 
 __all__ = [
     "CASES", "EQUATIONS", "FAMILIES", "QUICK", "SUMMARY", "TIMES", "TITLE", "TOLERANCES",
@@ -474,11 +474,7 @@ def format_report(results: dict) -> str:
     lines.append("")
     lines.append(f"  max relative residual (all)        {results['max_relative_residual']:.2e}")
     lines.append(f"  min control residual (swapped b_B) {results['min_relative_residual_swapped_drift']:.2e}")
-    lines.append("")
-    lines += [f"  figure: {path}" for path in results.get("figures", [])]
-    failed = [c.name for c in verdicts if not c.passed]
-    lines.append("")
-    lines.append("  all checks PASS" if not failed else f"  FAILED: {', '.join(failed)}")
+    lines += report_footer(results, verdicts)
     return "\n".join(lines)
 
 

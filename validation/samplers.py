@@ -80,7 +80,7 @@ from si_ref.samplers import (
     integrate,
     uniform_grid,
 )
-from validation._common import Check, evaluate, run_alone, save_figure
+from validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure
 
 __all__ = [
     "TITLE", "SUMMARY", "QUICK", "TOLERANCES", "DESCRIPTIONS", "STEPPERS", "EPSILONS", "Check",
@@ -491,7 +491,7 @@ def checks(results: dict) -> list[Check]:
 
 def format_report(results: dict) -> str:
     """The measured numbers, their checks and the figures as a short plain-text table."""
-    verdicts = {c.name: c for c in checks(results)}
+    report = checks(results)
     lines = [
         "Samplers vs exact Gaussian ground truth (d = 2)",
         f"  orders: {', '.join(map(str, ORDER_STEPS))} steps on [0, 1], {N_ORDER_POINTS} points, vs flow_map;",
@@ -499,19 +499,9 @@ def format_report(results: dict) -> str:
          f"MMD^2 (bandwidth {MMD_BANDWIDTH});"),
         f"  likelihood: ODE (exact divergence) and backward SDE (eps {LIKELIHOOD_EPS}, {LIKELIHOOD_STEPS} steps).",
         "",
-        f"  {'quantity':<54} {'value':>10}  {'tolerance':>9}  ok",
     ]
-    for name, description in DESCRIPTIONS.items():
-        value = results.get(name, float("nan"))
-        check = verdicts.get(name)
-        bound = f"{check.tolerance[0]} {check.tolerance[1]:g}" if check else ""
-        status = ("PASS" if check.passed else "FAIL") if check else ""
-        lines.append(f"  {description:<54} {value:10.3g}  {bound:>9}  {status}")
-    lines.append("")
-    lines += [f"  figure: {path}" for path in results.get("figures", [])]
-    failed = [c.name for c in verdicts.values() if not c.passed]
-    lines.append("")
-    lines.append("  all checks PASS" if not failed else f"  FAILED: {', '.join(failed)}")
+    lines += check_table(results, report, DESCRIPTIONS, width=54, value_format="10.3g", bound_format="g")
+    lines += report_footer(results, report)
     return "\n".join(lines)
 
 

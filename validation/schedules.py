@@ -66,7 +66,7 @@ from matplotlib.figure import Figure
 
 import si_ref
 from si_ref.interpolants import VP_MAX_GAMMA
-from validation._common import Check, evaluate, run_alone, save_figure
+from validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure
 
 __all__ = [
     "TITLE", "SUMMARY", "QUICK", "TOLERANCES", "DESCRIPTIONS", "SCHEDULES", "FAMILIES", "Check",
@@ -491,26 +491,16 @@ def checks(results: dict) -> list[Check]:
 
 def format_report(results: dict) -> str:
     """The measured numbers, their checks and the figures as a short plain-text table."""
-    verdicts = {c.name: c for c in checks(results)}
+    report = checks(results)
     lines = [
         "Schedules: closed-form alpha, beta, gamma and derivatives of every family and gamma schedule",
         (f"  oracle: 8th-order central differences, float64, h = {FD_STEP:g}, t in [{FD_T_MIN}, {FD_T_MAX}] "
          f"(grid + {N_RANDOM} random times);"),
         "  err = |d - d_fd| / (1 + |d_fd|); gg' = closed-form gamma_gamma_dot; boundary at t = 0, 1 exactly.",
         "",
-        f"  {'quantity':<66} {'value':>9}  {'tolerance':>9}  ok",
     ]
-    for name, description in DESCRIPTIONS.items():
-        value = results.get(name, float("nan"))
-        check = verdicts.get(name)
-        bound = f"{check.tolerance[0]} {check.tolerance[1]:.0e}" if check else ""
-        status = ("PASS" if check.passed else "FAIL") if check else ""
-        lines.append(f"  {description:<66} {value:9.2e}  {bound:>9}  {status}")
-    lines.append("")
-    lines += [f"  figure: {path}" for path in results.get("figures", [])]
-    failed = [c.name for c in verdicts.values() if not c.passed]
-    lines.append("")
-    lines.append("  all checks PASS" if not failed else f"  FAILED: {', '.join(failed)}")
+    lines += check_table(results, report, DESCRIPTIONS, width=66, value_format="9.2e", bound_format=".0e")
+    lines += report_footer(results, report)
     return "\n".join(lines)
 
 

@@ -51,7 +51,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import si_ref
-from validation._common import Check, evaluate, save_figure
+from validation._common import Check, check_table, evaluate, report_footer, save_figure
 from si_ref.wrappers import DriftFromVelocityScore, MirrorVelocityFromScore, ScoreFromNoise
 
 __all__ = [
@@ -586,26 +586,16 @@ def checks(results: dict) -> list[Check]:
 
 def format_report(results: dict) -> str:
     """The measured numbers, their checks and the figures as a short plain-text table."""
-    verdicts = {c.name: c for c in checks(results)}
+    report = checks(results)
     lines = [
         "Seed wrappers vs exact Gaussian fields (Brownian gamma, d = 2)",
         "  VP: VP trig N(0, I) -> N(0, I) (rho_t = N(0, I), s = -x, b = 0);",
         "  linear: linear N(0, I) -> N((2, -1), [[1, .5], [.5, 2]]); mirror: x1 + gamma z, x1 ~ N(0, I).",
         "  gg' = gamma * gamma_dot; residual = d/dt rho + div(b rho) by 4th-order central differences.",
         "",
-        f"  {'quantity':<58} {'value':>9}  {'tolerance':>9}  ok",
     ]
-    for name, description in DESCRIPTIONS.items():
-        value = results[name]
-        check = verdicts.get(name)
-        bound = f"{check.tolerance[0]} {check.tolerance[1]:.0e}" if check else ""
-        status = ("PASS" if check.passed else "FAIL") if check else ""
-        lines.append(f"  {description:<58} {value:9.2e}  {bound:>9}  {status}")
-    lines.append("")
-    lines += [f"  figure: {path}" for path in results["figures"]]
-    failed = [c.name for c in verdicts.values() if not c.passed]
-    lines.append("")
-    lines.append("  all checks PASS" if not failed else f"  FAILED: {', '.join(failed)}")
+    lines += check_table(results, report, DESCRIPTIONS, width=58, value_format="9.2e", bound_format=".0e")
+    lines += report_footer(results, report)
     return "\n".join(lines)
 
 

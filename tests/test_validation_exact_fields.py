@@ -1,6 +1,5 @@
 """Smoke test of the exact-fields study (validation/exact_fields.py) at its QUICK sizes."""
 
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from studies import assert_every_check_passes
 from validation import exact_fields  # importable through pytest's pythonpath = ["."]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,15 +22,7 @@ def results(tmp_path_factory):
 
 
 def test_every_check_passes_at_quick_sizes(results):
-    report = exact_fields.checks(results)
-    assert [c.name for c in report] == list(exact_fields.TOLERANCES)
-    failed = [c for c in report if not c.passed]
-    assert not failed, failed
-    for check in report:
-        comparison, bound = exact_fields.TOLERANCES[check.name]
-        assert check.tolerance == (comparison, bound)
-        assert math.isfinite(check.value)
-        assert check.value <= bound if comparison == "<=" else check.value >= bound
+    assert_every_check_passes(exact_fields, results)
 
 
 def test_every_family_and_case_is_checked_at_one_in_a_million(results):

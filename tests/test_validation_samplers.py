@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from studies import assert_every_check_passes
 from validation import samplers  # importable through pytest's pythonpath = ["."]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,15 +22,7 @@ def results(tmp_path_factory):
 
 
 def test_every_check_passes_at_the_quick_sizes(results):
-    report = samplers.checks(results)
-    assert [c.name for c in report] == list(samplers.TOLERANCES)
-    failed = [c for c in report if not c.passed]
-    assert not failed, failed
-    for check in report:
-        comparison, bound = samplers.TOLERANCES[check.name]
-        assert check.tolerance == (comparison, bound)
-        assert math.isfinite(check.value)
-        assert check.value <= bound if comparison == "<=" else check.value >= bound
+    assert_every_check_passes(samplers, results)
 
 
 def test_every_measured_number_is_a_finite_float(results):

@@ -1,6 +1,5 @@
 """Smoke test of the schedules study (validation/schedules.py) at its QUICK size."""
 
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from studies import assert_every_check_passes
 from validation import schedules  # importable through pytest's pythonpath = ["."]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,15 +22,7 @@ def results(tmp_path_factory):
 
 
 def test_every_check_passes_at_the_quick_size(results):
-    report = schedules.checks(results)
-    assert [c.name for c in report] == list(schedules.TOLERANCES)
-    failed = [c for c in report if not c.passed]
-    assert not failed, failed
-    for check in report:
-        comparison, bound = schedules.TOLERANCES[check.name]
-        assert check.tolerance == (comparison, bound)
-        assert math.isfinite(check.value)
-        assert check.value <= bound if comparison == "<=" else check.value >= bound
+    assert_every_check_passes(schedules, results)
 
 
 def test_every_family_and_schedule_is_measured(results):

@@ -1,6 +1,5 @@
 """Smoke test of the seed-wrapper study (validation/seed_wrappers.py) on a small grid."""
 
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from studies import assert_every_check_passes
 from validation import seed_wrappers  # importable through pytest's pythonpath = ["."]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,15 +23,7 @@ def results(tmp_path_factory):
 
 
 def test_every_check_passes_on_a_small_grid(results):
-    report = seed_wrappers.checks(results)
-    assert [c.name for c in report] == list(seed_wrappers.TOLERANCES)
-    failed = [c for c in report if not c.passed]
-    assert not failed, failed
-    for check in report:
-        comparison, bound = seed_wrappers.TOLERANCES[check.name]
-        assert check.tolerance == (comparison, bound)
-        assert math.isfinite(check.value)
-        assert check.value <= bound if comparison == "<=" else check.value >= bound
+    assert_every_check_passes(seed_wrappers, results)
 
 
 def test_every_figure_is_written_as_a_png(results):

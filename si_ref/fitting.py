@@ -78,7 +78,7 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
         regularisation 1e-6), or ``MLPField(d)``. Ignored when ``model`` is given.
         These generic defaults suit smooth fields; multimodal targets need a model
         chosen for them: the default reaches only about 60% error on the 8-mode ring of
-        ``validation/fit_drift.py``, where a :class:`si_ref.ridge.TimeSlicedRidge` on
+        ``si_ref/validation/fit_drift.py``, where a :class:`si_ref.ridge.TimeSlicedRidge` on
         :class:`si_ref.ridge.PosteriorFeatures` with ``reference_size=1024, weighted=True``
         reaches about 1%.
     data : Batch, optional

@@ -33,7 +33,7 @@ float32 mode parameters, buffers, gradients and Adam moments are all float32:
 scalars in the hot loop are Python floats, which NumPy does not let upcast an
 array. What remains at large batches is the matrix products, which run at the
 BLAS rate, and about ten single-threaded elementwise passes per hidden layer
-(``validation/benchmarks/mlp_step.py`` measures the step against PyTorch).
+(``si_ref/validation/benchmarks/mlp_step.py`` measures the step against PyTorch).
 Splitting those passes over Python threads was measured not to help: after
 every product OpenBLAS's worker threads keep spinning on the other cores.
 

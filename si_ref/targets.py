@@ -5,7 +5,7 @@ The plain regression target of a field (:mod:`si_ref.losses`), e.g.
 :math:`E[y \mid x_t] = b(x_t)`, but its conditional variance is large: near
 t = 0 the Brownian :math:`\dot\gamma z` and the unresolved :math:`x_0` and
 :math:`x_1` make it 10²-10³ times :math:`E|b|^2` on the ring case of
-``validation/fit_drift.py``. When the base is Gaussian, :math:`x_0 \sim N(m_0, S_0)`
+``si_ref/validation/fit_drift.py``. When the base is Gaussian, :math:`x_0 \sim N(m_0, S_0)`
 independent of :math:`x_1` and z, two exact identities remove most of it.
 
 **Conditional on x1 (Rao-Blackwell).** Given :math:`x_1`, the point

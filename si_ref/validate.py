@@ -1,7 +1,7 @@
 """``si-ref validate``: run every validation study and write ``REPORT.md`` with figures.
 
 Studies are the modules of the ``validation`` package that follow the protocol
-of ``validation/_common.py`` (``TITLE``, ``SUMMARY``, ``QUICK``, ``run``,
+of ``si_ref/validation/_common.py`` (``TITLE``, ``SUMMARY``, ``QUICK``, ``run``,
 ``checks``); they are discovered, not listed here. A study whose optional
 dependency is absent returns ``{"skipped": reason}`` and no checks: it is shown
 as SKIPPED with the reason (and the install command) and does not fail the run. Each study writes its
@@ -31,14 +31,14 @@ REQUIRED = ("TITLE", "SUMMARY", "QUICK", "run", "checks")
 def discover_studies() -> dict:
     """Name -> module for every study in the ``validation`` package, in alphabetical order."""
     try:
-        import validation
+        import si_ref.validation as validation
     except ImportError as exc:  # pragma: no cover - packaging error
         raise RuntimeError(f"the validation studies are not installed ({exc}); reinstall si_ref with pip install .") from exc
     studies = {}
     for info in sorted(pkgutil.iter_modules(validation.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"validation.{info.name}")
+        module = importlib.import_module(f"si_ref.validation.{info.name}")
         if all(hasattr(module, attribute) for attribute in REQUIRED):
             studies[info.name] = module
     return studies

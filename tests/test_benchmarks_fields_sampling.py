@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from validation.benchmarks import mixture_fields, sampling
-from validation.benchmarks._common import TORCH_INSTALL
+from si_ref.validation.benchmarks import mixture_fields, sampling
+from si_ref.validation.benchmarks._common import TORCH_INSTALL
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from validation.benchmarks import _common, mlp_step
+from si_ref.validation.benchmarks import _common, mlp_step
 
 SKIPPED = "skipped: torch not installed; install with: pip install torch==2.13.0"
 QUICK_ROWS = [(dtype, batch, width) for dtype in ("float32", "float64") for batch, width, _ in mlp_step.QUICK["sizes"]]

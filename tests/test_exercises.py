@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from si_ref.validate import REQUIRED, discover_studies
-from validation import exercises
+from si_ref.validation import exercises
 
 #: Inputs per conformance check: a stub fails at the first one; 50 exercise each solution across
 #: scalar and per-row times, n == d and the endpoints while keeping the file at a few seconds.
@@ -15,8 +15,8 @@ SOLUTION_EXAMPLES = 50
 
 
 def _modules(name):
-    exercise = importlib.import_module(f"validation.exercises.{name}")
-    solution = importlib.import_module(f"validation.exercises.solutions.{name}")
+    exercise = importlib.import_module(f"si_ref.validation.exercises.{name}")
+    solution = importlib.import_module(f"si_ref.validation.exercises.solutions.{name}")
     return exercise, solution
 
 
@@ -71,8 +71,8 @@ def test_exercises_package_is_not_a_validation_study():
 @pytest.mark.parametrize("name", exercises.EXERCISES)
 def test_docstring_says_how_to_run_and_where_the_solution_is(name):
     exercise, _ = _modules(name)
-    assert f"python -m validation.exercises.{name}" in exercise.__doc__
-    assert f"validation/exercises/solutions/{name}.py" in exercise.__doc__
+    assert f"python -m si_ref.validation.exercises.{name}" in exercise.__doc__
+    assert f"si_ref/validation/exercises/solutions/{name}.py" in exercise.__doc__
 
 
 def test_ridge_fit_error_is_the_documented_one():

@@ -1,10 +1,10 @@
-"""Smoke test of validation/conformance.py (study 6) at its quick size."""
+"""Smoke test of si_ref/validation/conformance.py (study 6) at its quick size."""
 
 import json
 
 import pytest
 
-from validation import conformance as study
+from si_ref.validation import conformance as study
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The flow_matching cross-check study (validation/crosscheck_flow_matching.py).
+"""The flow_matching cross-check study (si_ref/validation/crosscheck_flow_matching.py).
 
 torch and flow_matching are optional peers: without them the study reports itself skipped
 (simulated here by making its import helper fail); with them it runs at its QUICK size and
@@ -15,7 +15,7 @@ import pytest
 import si_ref
 from si_ref import conformance
 from si_ref.quantities import QUANTITIES
-from validation import crosscheck_flow_matching as study  # importable through pytest's pythonpath = ["."]
+from si_ref.validation import crosscheck_flow_matching as study
 
 
 def _missing_peers():

@@ -1,4 +1,4 @@
-"""Smoke test of the exact-fields study (validation/exact_fields.py) at its QUICK sizes."""
+"""Smoke test of the exact-fields study (si_ref/validation/exact_fields.py) at its QUICK sizes."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from studies import assert_every_check_passes
-from validation import exact_fields  # importable through pytest's pythonpath = ["."]
+from si_ref.validation import exact_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,7 +113,7 @@ def test_main_exits_nonzero_when_a_check_fails(results, tmp_path, monkeypatch, c
 def test_command_line_quick_run_exits_zero(tmp_path):
     out = tmp_path / "out"
     completed = subprocess.run(
-        [sys.executable, "-m", "validation.exact_fields", "--out", str(out), "--quick"],
+        [sys.executable, "-m", "si_ref.validation.exact_fields", "--out", str(out), "--quick"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

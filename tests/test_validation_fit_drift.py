@@ -1,4 +1,4 @@
-"""Smoke test of the drift-fitting study (validation/fit_drift.py) at small sizes.
+"""Smoke test of the drift-fitting study (si_ref/validation/fit_drift.py) at small sizes.
 
 The accuracy targets of the study are not required here (the sizes are tiny); the direct
 ridge fit must still beat the trivial predictor b^ = 0 (relative error 1) by a wide margin.
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from validation import fit_drift
+from si_ref.validation import fit_drift
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FIGURE_NAMES = {"drift_quivers.png", "drift_errors.png", "drift_samples.png"}

@@ -1,4 +1,4 @@
-"""Smoke test of the samplers study (validation/samplers.py) at its QUICK sizes."""
+"""Smoke test of the samplers study (si_ref/validation/samplers.py) at its QUICK sizes."""
 
 import math
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from studies import assert_every_check_passes
-from validation import samplers  # importable through pytest's pythonpath = ["."]
+from si_ref.validation import samplers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,7 +89,7 @@ def test_main_exits_nonzero_when_a_check_fails(results, tmp_path, monkeypatch, c
 
 def test_command_line_quick_run_exits_zero(tmp_path):
     completed = subprocess.run(
-        [sys.executable, "-m", "validation.samplers", "--out", str(tmp_path), "--quick"],
+        [sys.executable, "-m", "si_ref.validation.samplers", "--out", str(tmp_path), "--quick"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

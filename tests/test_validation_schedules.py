@@ -1,4 +1,4 @@
-"""Smoke test of the schedules study (validation/schedules.py) at its QUICK size."""
+"""Smoke test of the schedules study (si_ref/validation/schedules.py) at its QUICK size."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from studies import assert_every_check_passes
-from validation import schedules  # importable through pytest's pythonpath = ["."]
+from si_ref.validation import schedules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ def test_main_exits_nonzero_when_a_check_fails(results, tmp_path, monkeypatch, c
 
 def test_command_line_quick_run_exits_zero(tmp_path):
     completed = subprocess.run(
-        [sys.executable, "-m", "validation.schedules", "--out", str(tmp_path), "--quick"],
+        [sys.executable, "-m", "si_ref.validation.schedules", "--out", str(tmp_path), "--quick"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -1,4 +1,4 @@
-"""Smoke test of the seed-wrapper study (validation/seed_wrappers.py) on a small grid."""
+"""Smoke test of the seed-wrapper study (si_ref/validation/seed_wrappers.py) on a small grid."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from studies import assert_every_check_passes
-from validation import seed_wrappers  # importable through pytest's pythonpath = ["."]
+from si_ref.validation import seed_wrappers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ def test_main_exits_nonzero_when_a_check_fails(results, tmp_path, monkeypatch, c
 
 def test_command_line_run_exits_zero(tmp_path):
     completed = subprocess.run(
-        [sys.executable, "-m", "validation.seed_wrappers", "--out", str(tmp_path), "--n-grid", str(SMALL_GRID)],
+        [sys.executable, "-m", "si_ref.validation.seed_wrappers", "--out", str(tmp_path), "--n-grid", str(SMALL_GRID)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from validation.exercises import ex02_interpolant as exercise
+from si_ref.validation.exercises import ex02_interpolant as exercise
 
 __all__ = ["interpolant", "interpolant_dot"]
 

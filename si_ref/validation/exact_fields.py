@@ -55,7 +55,7 @@ case and equation as a heat map, next to the control.
 
 Run from the repository root::
 
-    python -m validation.exact_fields --out DIR [--quick] [--seed S]
+    python -m si_ref.validation.exact_fields --out DIR [--quick] [--seed S]
 
 or call :func:`run`, which returns the measured numbers (and the written figures) without
 printing; :func:`checks` compares them with :data:`TOLERANCES`; :func:`format_report`
@@ -74,7 +74,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 import si_ref
-from validation._common import Check, evaluate, report_footer, run_alone, save_figure
+from si_ref.validation._common import Check, evaluate, report_footer, run_alone, save_figure
 
 __all__ = [
     "CASES", "EQUATIONS", "FAMILIES", "QUICK", "SUMMARY", "TIMES", "TITLE", "TOLERANCES",

@@ -40,7 +40,7 @@ Check
 -----
 ::
 
-    python -m validation.exercises.ex04_wrappers
+    python -m si_ref.validation.exercises.ex04_wrappers
 
 builds your classes the way si_ref's wrappers are built, with the exact noise,
 velocity and score of the named two-sided case ``mixture-2d-linear-brownian``
@@ -50,7 +50,7 @@ score and drift (wrapper quantities ``ScoreFromNoise`` and ``DriftFromVelocitySc
 a failure names the mistake when it recognises it (noise sign, division by γ
 forgotten, v + γγ̇ s, coefficients at 1 − t, ...).
 
-A reference solution is in ``validation/exercises/solutions/ex04_wrappers.py``.
+A reference solution is in ``si_ref/validation/exercises/solutions/ex04_wrappers.py``.
 Do not look at it before you have tried.
 """
 
@@ -59,7 +59,7 @@ from __future__ import annotations
 import numpy as np  # noqa: F401  (for your solution)
 
 from si_ref import conformance, references
-from validation.exercises._common import module_or_self, print_reports
+from si_ref.validation.exercises._common import module_or_self, print_reports
 
 __all__ = ["CASE", "ScoreFromNoise", "DriftFromVelocityScore", "check", "main"]
 

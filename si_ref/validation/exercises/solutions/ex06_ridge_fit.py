@@ -7,7 +7,7 @@ import sys
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from validation.exercises import ex06_ridge_fit as exercise
+from si_ref.validation.exercises import ex06_ridge_fit as exercise
 
 __all__ = ["ridge_fit"]
 

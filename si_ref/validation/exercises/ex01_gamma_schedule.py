@@ -36,7 +36,7 @@ Check
 -----
 ::
 
-    python -m validation.exercises.ex01_gamma_schedule
+    python -m si_ref.validation.exercises.ex01_gamma_schedule
 
 compares your functions with si_ref's ``BrownianGamma`` (quantities ``gamma``,
 ``gamma_dot`` and ``gamma_gamma_dot`` of ``si_ref.conformance``) at drawn times,
@@ -44,7 +44,7 @@ the endpoints included, to relative 1e-6; a failure shows the smallest failing
 input and names the mistake when it recognises it (sign flip, γ² for γ, time
 reversed, factor two, ...).
 
-A reference solution is in ``validation/exercises/solutions/ex01_gamma_schedule.py``.
+A reference solution is in ``si_ref/validation/exercises/solutions/ex01_gamma_schedule.py``.
 Do not look at it before you have tried.
 """
 
@@ -53,7 +53,7 @@ from __future__ import annotations
 import numpy as np  # noqa: F401  (for your solution)
 
 from si_ref import BrownianGamma, conformance
-from validation.exercises._common import module_or_self, print_reports
+from si_ref.validation.exercises._common import module_or_self, print_reports
 
 __all__ = ["gamma", "gamma_dot", "gamma_gamma_dot", "check", "main"]
 

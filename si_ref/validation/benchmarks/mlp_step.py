@@ -49,7 +49,7 @@ processes used while it ran: on a shared machine every number here moves with
 that load (multithreaded BLAS is slowed many times when another process holds
 one of its cores).
 
-Run: ``python -m validation.benchmarks --only mlp_step [--quick]``.
+Run: ``python -m si_ref.validation.benchmarks --only mlp_step [--quick]``.
 """
 
 from __future__ import annotations
@@ -292,7 +292,7 @@ def run(out_dir, *, quick: bool = False) -> str:
         "load_average_before": list(load_before), "load_average_after": list(os.getloadavg()),
         "other_processes_cpu_percent": others, "seconds": seconds,
     }
-    command = "python -m validation.benchmarks --only mlp_step" + (" --quick" if quick else "")
+    command = "python -m si_ref.validation.benchmarks --only mlp_step" + (" --quick" if quick else "")
     text = write_table(out_dir, NAME, TITLE, rows, command=command, extra=extra)
     note = ("\nMatmul peak measured in this run (square np.matmul, n = {n}): {peaks}. "
             "Load average before/after: {before:.2f}/{after:.2f}; other processes used {others} of the CPUs.\n"

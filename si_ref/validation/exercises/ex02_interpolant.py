@@ -37,7 +37,7 @@ Check
 -----
 ::
 
-    python -m validation.exercises.ex02_interpolant
+    python -m si_ref.validation.exercises.ex02_interpolant
 
 compares both functions with si_ref's ``LinearInterpolant(BrownianGamma())``
 (quantities ``interpolant`` and ``interpolant_dot``) on drawn t, x0, x1, z
@@ -45,7 +45,7 @@ compares both functions with si_ref's ``LinearInterpolant(BrownianGamma())``
 a failure names the mistake when it recognises it (α/β swapped, time reversed,
 γ² for γ, noise term missing, t broadcast along the wrong axis, ...).
 
-A reference solution is in ``validation/exercises/solutions/ex02_interpolant.py``.
+A reference solution is in ``si_ref/validation/exercises/solutions/ex02_interpolant.py``.
 Do not look at it before you have tried.
 """
 
@@ -54,7 +54,7 @@ from __future__ import annotations
 import numpy as np  # noqa: F401  (for your solution)
 
 from si_ref import BrownianGamma, LinearInterpolant, conformance
-from validation.exercises._common import module_or_self, print_reports
+from si_ref.validation.exercises._common import module_or_self, print_reports
 
 __all__ = ["interpolant", "interpolant_dot", "check", "main"]
 

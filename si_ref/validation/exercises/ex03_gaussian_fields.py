@@ -51,14 +51,14 @@ Check
 -----
 ::
 
-    python -m validation.exercises.ex03_gaussian_fields
+    python -m si_ref.validation.exercises.ex03_gaussian_fields
 
 compares ``score`` and ``drift`` with si_ref's ``GaussianCase`` built from the
 same parameters (field quantities ``score`` and ``drift``) at drawn times and
 points in the bulk of ρ_t; a failure names the mistake when it recognises it
 (for the drift: v + γγ̇ s instead of v − γγ̇ s, v given for b, time reversed, ...).
 
-A reference solution is in ``validation/exercises/solutions/ex03_gaussian_fields.py``.
+A reference solution is in ``si_ref/validation/exercises/solutions/ex03_gaussian_fields.py``.
 Do not look at it before you have tried.
 """
 
@@ -67,7 +67,7 @@ from __future__ import annotations
 import numpy as np
 
 from si_ref import BrownianGamma, Gaussian, GaussianCase, LinearInterpolant, conformance
-from validation.exercises._common import module_or_self, print_reports
+from si_ref.validation.exercises._common import module_or_self, print_reports
 
 __all__ = ["M0", "S0", "M1", "S1", "gaussian_case", "score", "drift", "check", "main"]
 

@@ -31,7 +31,7 @@ and :math:`+\gamma\dot\gamma s`. This study
 
 Run from the repository root::
 
-    python -m validation.seed_wrappers --out DIR [--n-grid N] [--seed S]
+    python -m si_ref.validation.seed_wrappers --out DIR [--n-grid N] [--seed S]
 
 or call :func:`run`, which returns the measured numbers (and the written
 figures) without printing; :func:`checks` compares them with
@@ -51,7 +51,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import si_ref
-from validation._common import Check, check_table, evaluate, report_footer, save_figure
+from si_ref.validation._common import Check, check_table, evaluate, report_footer, save_figure
 from si_ref.wrappers import DriftFromVelocityScore, MirrorVelocityFromScore, ScoreFromNoise
 
 __all__ = [
@@ -602,7 +602,7 @@ def format_report(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command line: run the study, print the table; exit status 1 if any check fails."""
     parser = argparse.ArgumentParser(
-        prog="python -m validation.seed_wrappers",
+        prog="python -m si_ref.validation.seed_wrappers",
         description="The seed wrappers against exact Gaussian fields, and the seed's sign choices.",
     )
     parser.add_argument("--out", required=True, help="folder for the PNG figures (created if missing)")

@@ -38,7 +38,7 @@ Check
 -----
 ::
 
-    python -m validation.exercises.ex06_ridge_fit
+    python -m si_ref.validation.exercises.ex06_ridge_fit
 
 draws ``N_SAMPLES`` = 100,000 triples (x0, x1, z) with ``numpy.random.default_rng(SEED)``,
 forms x_t and ȳ at t0, fits W = ridge_fit(Φ(x_t), ȳ, ``PENALTY`` = 1e-3), and checks
@@ -56,7 +56,7 @@ worst case and about 8 standard deviations, while the mistakes this check is for
 err by O(1). The penalty's bias, ≈ λ/n relative, is below 10⁻⁷: the check tests the
 solve, not the value of λ. The whole check takes well under a second.
 
-A reference solution is in ``validation/exercises/solutions/ex06_ridge_fit.py``.
+A reference solution is in ``si_ref/validation/exercises/solutions/ex06_ridge_fit.py``.
 Do not look at it before you have tried.
 """
 
@@ -66,8 +66,8 @@ import numpy as np
 
 from si_ref import conformance
 from si_ref.targets import conditional_target
-from validation.exercises._common import module_or_self, print_reports
-from validation.exercises.ex03_gaussian_fields import gaussian_case
+from si_ref.validation.exercises._common import module_or_self, print_reports
+from si_ref.validation.exercises.ex03_gaussian_fields import gaussian_case
 
 __all__ = ["T0", "N_SAMPLES", "PENALTY", "SEED", "ATOL", "features", "training_data", "fitted_drift",
            "ridge_fit", "check", "main"]

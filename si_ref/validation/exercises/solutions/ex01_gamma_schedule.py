@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from validation.exercises import ex01_gamma_schedule as exercise
+from si_ref.validation.exercises import ex01_gamma_schedule as exercise
 
 __all__ = ["gamma", "gamma_dot", "gamma_gamma_dot"]
 

@@ -9,7 +9,7 @@ A study is a module of this package (name not starting with "_") that defines
   ``"figures"``; deterministic for a given seed; prints nothing;
 * ``checks(results) -> list[Check]``;
 
-and can be run alone with ``python -m validation.<name> --out DIR``.
+and can be run alone with ``python -m si_ref.validation.<name> --out DIR``.
 ``si-ref validate`` discovers the studies and collects their checks into a report.
 """
 
@@ -90,7 +90,7 @@ def save_figure(fig, path, *, dpi=110) -> str:
 
 
 def run_alone(study, argv: list[str] | None, description: str) -> int:
-    """``python -m validation.<name> --out DIR [--seed N] [--quick]``: run ``study``, print its report.
+    """``python -m si_ref.validation.<name> --out DIR [--seed N] [--quick]``: run ``study``, print its report.
 
     ``study`` is the study's module (its ``run``, ``checks``, ``format_report`` and ``QUICK``);
     returns the exit status, 1 if any check fails.

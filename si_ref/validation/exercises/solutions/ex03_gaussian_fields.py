@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 
-from validation.exercises import ex03_gaussian_fields as exercise
-from validation.exercises.ex03_gaussian_fields import M0, M1, S0, S1
+from si_ref.validation.exercises import ex03_gaussian_fields as exercise
+from si_ref.validation.exercises.ex03_gaussian_fields import M0, M1, S0, S1
 
 __all__ = ["score", "drift"]
 

@@ -90,7 +90,7 @@ figures).
 
 Run from the repository root::
 
-    python -m validation.crosscheck_flow_matching --out DIR [--quick] [--seed S]
+    python -m si_ref.validation.crosscheck_flow_matching --out DIR [--quick] [--seed S]
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ import numpy as np
 import si_ref
 from si_ref import conformance, references
 from si_ref.quantities import QUANTITIES
-from validation._common import Check, run_alone
+from si_ref.validation._common import Check, run_alone
 
 __all__ = [
     "TITLE", "SUMMARY", "QUICK", "INSTALL", "COEFFICIENTS", "CONVERSIONS", "ENDPOINT_DOCUMENTED", "Check",

@@ -47,7 +47,7 @@ lr 1e-3 decaying geometrically to 3e-5, batch 512.
 
 Run from the repository root::
 
-    python -m validation.fit_drift --out DIR [--quick] [--seed S]
+    python -m si_ref.validation.fit_drift --out DIR [--quick] [--seed S]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from matplotlib.figure import Figure
 from scipy.spatial.distance import cdist
 
 import si_ref
-from validation._common import Check, evaluate, run_alone, save_figure
+from si_ref.validation._common import Check, evaluate, run_alone, save_figure
 from si_ref.metrics import energy_distance, median_bandwidth, mmd
 from si_ref.ridge import PosteriorFeatures, TimeSlicedRidge, kmeans_centres
 

@@ -26,7 +26,7 @@ An RK4 step makes two drift calls at new times (t + h/2, t + h) and two at cache
 ones (t, again t + h/2); an Euler-Maruyama step one drift call at a new time and
 one score call at the same time; the last column adds the pieces up accordingly.
 
-Run: ``python -m validation.benchmarks --only sampling [--quick]``.
+Run: ``python -m si_ref.validation.benchmarks --only sampling [--quick]``.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def _overhead(case, settings, per_point_step) -> tuple[list[dict], dict]:
 def run(out_dir, *, quick: bool = False) -> str:
     """Measure, write ``sampling`` and ``sampling_overhead`` (JSON and Markdown); return the Markdown."""
     settings = QUICK if quick else FULL
-    command = "python -m validation.benchmarks --only sampling" + (" --quick" if quick else "")
+    command = "python -m si_ref.validation.benchmarks --only sampling" + (" --quick" if quick else "")
     case = mixture_case(2, 8)
     rows, per_point_step = _throughput(case, settings)
     text = write_table(out_dir, NAME, TITLE, rows, command=command, extra={"eps": EPS, "grid": "uniform on [0, 1]"})

@@ -33,7 +33,7 @@ JSON file too. Every timing repeats the call at one t, so si_ref's per-time stat
 Cholesky factors, cached for the last t) is computed once: about 0.06 ms saved per call,
 under 1% of any si_ref time in the comparison; PyTorch recomputes its factors each call.
 
-Run: ``python -m validation.benchmarks --only mixture_fields [--quick]``.
+Run: ``python -m si_ref.validation.benchmarks --only mixture_fields [--quick]``.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def _scaling(settings) -> tuple[list[dict], dict]:
 def run(out_dir, *, quick: bool = False) -> str:
     """Measure, write ``mixture_fields`` and ``mixture_fields_scaling`` (JSON and Markdown); return the Markdown."""
     settings = QUICK if quick else FULL
-    command = "python -m validation.benchmarks --only mixture_fields" + (" --quick" if quick else "")
+    command = "python -m si_ref.validation.benchmarks --only mixture_fields" + (" --quick" if quick else "")
     torch = optional_torch()
     rows, agreement = _comparison(torch, settings)
     title = TITLE + (f" ({SKIPPED})" if torch is None else f" (t = {TIME}, float64)")

@@ -52,7 +52,7 @@ The study has three parts.
 
 Run from the repository root::
 
-    python -m validation.samplers --out DIR [--quick] [--seed S]
+    python -m si_ref.validation.samplers --out DIR [--quick] [--seed S]
 
 or call :func:`run`, which returns the measured numbers (and the written
 figures) without printing; :func:`checks` compares them with
@@ -80,7 +80,7 @@ from si_ref.samplers import (
     integrate,
     uniform_grid,
 )
-from validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure
+from si_ref.validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure
 
 __all__ = [
     "TITLE", "SUMMARY", "QUICK", "TOLERANCES", "DESCRIPTIONS", "STEPPERS", "EPSILONS", "Check",

@@ -36,14 +36,14 @@ Check
 -----
 ::
 
-    python -m validation.exercises.ex05_euler_maruyama
+    python -m si_ref.validation.exercises.ex05_euler_maruyama
 
 calls your step with the exact forward drift b + ε s of the named case
 ``gaussian-2d-linear-brownian`` (``si_ref.references``), ε = 0.5, drawn t in
 [0, 0.9], dt in [0.001, 0.1], points and ξ, and compares with the exact step
 (quantity ``euler_maruyama_step``); a failure names the mistake when it recognises it.
 
-A reference solution is in ``validation/exercises/solutions/ex05_euler_maruyama.py``.
+A reference solution is in ``si_ref/validation/exercises/solutions/ex05_euler_maruyama.py``.
 Do not look at it before you have tried.
 """
 
@@ -52,7 +52,7 @@ from __future__ import annotations
 import numpy as np  # noqa: F401  (for your solution)
 
 from si_ref import conformance, references
-from validation.exercises._common import module_or_self, print_reports
+from si_ref.validation.exercises._common import module_or_self, print_reports
 
 __all__ = ["CASE", "EPS", "euler_maruyama_step", "check", "main"]
 

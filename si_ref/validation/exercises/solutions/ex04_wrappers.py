@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from validation.exercises import ex04_wrappers as exercise
+from si_ref.validation.exercises import ex04_wrappers as exercise
 
 __all__ = ["ScoreFromNoise", "DriftFromVelocityScore"]
 

@@ -6,13 +6,13 @@ x_t = α x0 + β x1 + γ z; score s = ∇ log ρ_t; noise η = E[z | x_t] = −�
 drift b = v − γγ̇ s; points of shape (n, d), t a scalar or of shape (n,)), the
 student fills in its stubs, and
 
-    python -m validation.exercises.ex01_gamma_schedule
+    python -m si_ref.validation.exercises.ex01_gamma_schedule
 
 runs the conformance checker on them and prints its reports (exit status 0 when
-all pass). ``python -m validation.exercises`` checks every exercise and prints one
+all pass). ``python -m si_ref.validation.exercises`` checks every exercise and prints one
 line per exercise; ``--solutions`` checks the reference solutions instead.
 
-Reference solutions are in ``validation/exercises/solutions/``, with the same
+Reference solutions are in ``si_ref/validation/exercises/solutions/``, with the same
 function names. Try the exercise first.
 
 This package is not a validation study (``si-ref validate`` skips it): it defines
@@ -54,11 +54,11 @@ def check_all(*, solutions: bool = False, max_examples: int | None = None) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m validation.exercises [--solutions] [--max-examples N]``: one line per exercise.
+    """``python -m si_ref.validation.exercises [--solutions] [--max-examples N]``: one line per exercise.
 
     Returns the exit status: 0 when every check of every exercise passed, else 1.
     """
-    parser = argparse.ArgumentParser(prog="python -m validation.exercises",
+    parser = argparse.ArgumentParser(prog="python -m si_ref.validation.exercises",
                                      description="Check every classroom exercise with si_ref's conformance checker.")
     parser.add_argument("--solutions", action="store_true", help="check the reference solutions instead")
     parser.add_argument("--max-examples", type=int, default=None, help="inputs drawn per check (default: each exercise's)")
@@ -72,5 +72,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {'PASS' if passed == len(reports) else 'FAIL'} ({passed}/{len(reports)} checks passed"
               f"{'; failing: ' + failing if failing else ''})")
     done = sum(all(r.passed for r in reports) for reports in results.values())
-    print(f"{done}/{len(results)} exercises pass. Run python -m validation.exercises.<name> for the full reports.")
+    print(f"{done}/{len(results)} exercises pass. Run python -m si_ref.validation.exercises.<name> for the full reports.")
     return 0 if done == len(results) else 1

@@ -1,4 +1,4 @@
-"""``python -m validation.benchmarks [--out DIR] [--quick] [--only NAME ...]``: run every benchmark."""
+"""``python -m si_ref.validation.benchmarks [--out DIR] [--quick] [--only NAME ...]``: run every benchmark."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def discover() -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m validation.benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m si_ref.validation.benchmarks", description=__doc__)
     parser.add_argument("--out", default="si_ref_benchmarks", help="folder for the JSON and Markdown tables")
     parser.add_argument("--quick", action="store_true", help="few repeats and small sizes (a smoke run)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")

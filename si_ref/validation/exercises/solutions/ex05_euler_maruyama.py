@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from validation.exercises import ex05_euler_maruyama as exercise
+from si_ref.validation.exercises import ex05_euler_maruyama as exercise
 
 __all__ = ["euler_maruyama_step"]
 

@@ -48,7 +48,7 @@ and ``derivative_errors.png`` (the finite-difference errors against t).
 
 Run from the repository root::
 
-    python -m validation.schedules --out DIR [--quick] [--seed S]
+    python -m si_ref.validation.schedules --out DIR [--quick] [--seed S]
 
 or call :func:`run`, which returns the measured numbers (and the written figures)
 without printing; :func:`checks` compares them with :data:`TOLERANCES`;
@@ -66,7 +66,7 @@ from matplotlib.figure import Figure
 
 import si_ref
 from si_ref.interpolants import VP_MAX_GAMMA
-from validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure
+from si_ref.validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure
 
 __all__ = [
     "TITLE", "SUMMARY", "QUICK", "TOLERANCES", "DESCRIPTIONS", "SCHEDULES", "FAMILIES", "Check",

@@ -1,6 +1,0 @@
-"""Reference solutions of the classroom exercises, one module per exercise, same function names.
-
-Try the exercise first. ``python -m validation.exercises.solutions.<name>`` runs the
-exercise's check on the solution; ``python -m validation.exercises --solutions``
-checks them all.
-"""

@@ -20,6 +20,7 @@ from .losses import Batch, mean_square_loss, objective, sample_batch
 from .metrics import energy_distance, mmd
 from .mlp import MLP, Adam, MLPField, time_features
 from .ridge import PolynomialFeatures, PosteriorFeatures, RandomFourierFeatures, RidgeField, TimeSlicedRidge, kmeans_centres
+from .threads import blas_threads
 from .targets import conditional_target, conditional_variance_scale, reference_target
 from .samplers import (
     RK4,
@@ -154,6 +155,8 @@ __all__ = [
     "fit_drift",
     "energy_distance",
     "mmd",
+    # BLAS threads of si_ref's long work
+    "blas_threads",
     # wrappers: the seed's three, then the rest of the conversion graph
     "Wrapper",
     "ScoreFromNoise",

@@ -15,6 +15,8 @@ __all__ = [
     "as_times",
     "as_points",
     "as_real_scalar",
+    "as_positive_real",
+    "as_bool",
     "time_column",
     "scalar_or_array",
     "check_rng",
@@ -44,6 +46,8 @@ def as_real_scalar(value, name: str) -> float:
     ValueError
         If ``value`` is NaN or infinite.
     """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]   # a 0-d array of a real dtype is a number, as everywhere else times are
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be a real number; received {value!r} of type "
@@ -53,6 +57,36 @@ def as_real_scalar(value, name: str) -> float:
     if not np.isfinite(out):
         raise ValueError(f"{name} must be finite; received {out!r}. Pass a finite float.")
     return out
+
+
+def as_positive_real(value, name: str, *, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (>= 0 with ``allow_zero``) as a Python float: tolerances, scales, widths.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (None, a string, a bool).
+    ValueError
+        If ``value`` is NaN, infinite, negative, or zero without ``allow_zero``.
+    """
+    out = as_real_scalar(value, name)
+    if out < 0 or (out == 0 and not allow_zero):
+        expected = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {expected}; received {out!r}. Pass e.g. {name}=1e-6.")
+    return out
+
+
+def as_bool(value, name: str) -> bool:
+    """A boolean option: only ``True``/``False`` (or NumPy's bools) are accepted, never ``"yes"``, 2 or None.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a bool.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; received {value!r} of type {type(value).__name__}.")
+    return bool(value)
 
 
 def as_times(t, name: str = "t") -> np.ndarray:

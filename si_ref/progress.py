@@ -1,0 +1,142 @@
+"""Progress of si_ref's long work (fits, epochs, time slices, studies) on the console.
+
+Long work reports through :func:`task`::
+
+    with task("fit drift (ridge)", total=10, unit="slice") as progress:
+        for k in range(10):
+            ...
+            progress.advance()
+
+which shows one line on standard error, redrawn in place at most four times a
+second: ``fit drift (ridge): slice 3/10, 4.1 s elapsed, about 9.6 s left``. Tasks
+nest; an inner task's line names the outer ones (``validate fit_drift > fit drift
+(ridge)``). Output appears only when standard error is a terminal; :func:`quiet`
+silences it (``si-ref ... --quiet``), :func:`shown` forces it onto a stream (tests,
+logs). Progress never changes a result: it only prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import sys
+import time
+from collections.abc import Iterator
+
+__all__ = ["Task", "task", "quiet", "shown"]
+
+# None: shown when stderr is a terminal; False: quiet; otherwise the stream to write to.
+_target: contextvars.ContextVar = contextvars.ContextVar("si_ref_progress_target", default=None)
+_labels: contextvars.ContextVar = contextvars.ContextVar("si_ref_progress_labels", default=())
+
+#: Seconds between two redraws of the same line.
+REDRAW_SECONDS = 0.25
+
+
+def _stream():
+    """The stream to draw on, or None when progress is not shown."""
+    target = _target.get()
+    if target is False:
+        return None
+    if target is None:
+        stream = sys.stderr
+        isatty = getattr(stream, "isatty", None)
+        return stream if stream is not None and isatty is not None and isatty() else None
+    return target
+
+
+def _seconds(value: float) -> str:
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, seconds = divmod(int(round(value)), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+class Task:
+    """One piece of long work: ``advance()`` after each step; drawn by :func:`task`."""
+
+    def __init__(self, label: str, total: int | None, unit: str, stream) -> None:
+        self.label, self.total, self.unit, self.stream = label, total, unit, stream
+        self.done, self.detail = 0, ""
+        self.start = time.perf_counter()
+        self._last_draw = -float("inf")
+        self._terminal = bool(getattr(stream, "isatty", lambda: False)())
+
+    def advance(self, steps: int = 1, detail: str = "") -> None:
+        """Count ``steps`` more steps done; ``detail`` (e.g. ``"loss 0.12"``) is shown after the times."""
+        self.done += steps
+        self.detail = detail
+        self.draw()
+
+    def line(self) -> str:
+        """The progress line: label, steps done, elapsed time and the estimate of what is left."""
+        elapsed = time.perf_counter() - self.start
+        parts = [f"{self.label}:"]
+        unit = f"{self.unit} " if self.unit else ""
+        parts.append(f"{unit}{self.done}/{self.total}," if self.total else f"{unit}{self.done},")
+        parts.append(f"{_seconds(elapsed)} elapsed")
+        if self.total and 0 < self.done < self.total:
+            parts[-1] += ","
+            parts.append(f"about {_seconds(elapsed / self.done * (self.total - self.done))} left")
+        if self.detail:
+            parts[-1] += ";"
+            parts.append(self.detail)
+        return " ".join(parts)
+
+    def draw(self, *, force: bool = False) -> None:
+        """Write the line (rate-limited to one redraw per :data:`REDRAW_SECONDS` unless ``force``)."""
+        if self.stream is None:
+            return
+        now = time.perf_counter()
+        if not force and now - self._last_draw < REDRAW_SECONDS:
+            return
+        self._last_draw = now
+        if self._terminal:
+            self.stream.write("\r" + self.line() + "\x1b[K")
+        else:
+            self.stream.write(self.line() + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Draw the final state and end the line."""
+        if self.stream is None:
+            return
+        self._last_draw = -float("inf")
+        self.draw(force=True)
+        if self._terminal:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def task(label: str, total: int | None = None, unit: str = "") -> Iterator[Task]:
+    """A :class:`Task` for the block; its line is shown (and ended) only where progress is shown."""
+    outer = _labels.get()
+    token = _labels.set(outer + (label,))
+    progress = Task(" > ".join(outer + (label,)), total, unit, _stream())
+    progress.draw(force=True)
+    try:
+        yield progress
+    finally:
+        _labels.reset(token)
+        progress.close()
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Show no progress inside the block (``--quiet``)."""
+    token = _target.set(False)
+    try:
+        yield
+    finally:
+        _target.reset(token)
+
+
+@contextlib.contextmanager
+def shown(stream=None) -> Iterator[None]:
+    """Show progress inside the block on ``stream`` (default standard error), terminal or not."""
+    token = _target.set(sys.stderr if stream is None else stream)
+    try:
+        yield
+    finally:
+        _target.reset(token)

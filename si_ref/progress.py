@@ -60,6 +60,7 @@ class Task:
         self.done, self.detail = 0, ""
         self.start = time.perf_counter()
         self._last_draw = -float("inf")
+        self._last_text = ""
         self._terminal = bool(getattr(stream, "isatty", lambda: False)())
 
     def advance(self, steps: int = 1, detail: str = "") -> None:
@@ -91,10 +92,12 @@ class Task:
         if not force and now - self._last_draw < REDRAW_SECONDS:
             return
         self._last_draw = now
+        text = self.line()
         if self._terminal:
-            self.stream.write("\r" + self.line() + "\x1b[K")
-        else:
-            self.stream.write(self.line() + "\n")
+            self.stream.write("\r" + text + "\x1b[K")
+        elif text != self._last_text:   # a log gets each state once
+            self.stream.write(text + "\n")
+        self._last_text = text
         self.stream.flush()
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ import pkgutil
 import sys
 import time
 
-import validation.benchmarks as package
+import si_ref.validation.benchmarks as package
 
 
 def discover() -> dict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -31,6 +32,22 @@ _labels: contextvars.ContextVar = contextvars.ContextVar("si_ref_progress_labels
 
 #: Seconds between two redraws of the same line.
 REDRAW_SECONDS = 0.25
+#: Seconds between two redraws of the innermost terminal line when no step is reported (elapsed time ticks on).
+HEARTBEAT_SECONDS = 1.0
+
+# Tasks drawn on a terminal, innermost last; a daemon thread redraws the last one (elapsed time) while any is open.
+_open_on_terminal: list = []
+_lock = threading.Lock()
+
+
+def _heartbeat() -> None:
+    while True:
+        time.sleep(HEARTBEAT_SECONDS)
+        with _lock:
+            if not _open_on_terminal:
+                return
+            innermost = _open_on_terminal[-1]
+        innermost.draw()
 
 
 def _stream():
@@ -93,12 +110,13 @@ class Task:
             return
         self._last_draw = now
         text = self.line()
-        if self._terminal:
-            self.stream.write("\r" + text + "\x1b[K")
-        elif text != self._last_text:   # a log gets each state once
-            self.stream.write(text + "\n")
-        self._last_text = text
-        self.stream.flush()
+        with _lock:   # the heartbeat thread draws too
+            if self._terminal:
+                self.stream.write("\r" + text + "\x1b[K")
+            elif text != self._last_text:   # a log gets each state once
+                self.stream.write(text + "\n")
+            self._last_text = text
+            self.stream.flush()
 
     def close(self) -> None:
         """Draw the final state and end the line."""
@@ -118,10 +136,19 @@ def task(label: str, total: int | None = None, unit: str = "") -> Iterator[Task]
     token = _labels.set(outer + (label,))
     progress = Task(" > ".join(outer + (label,)), total, unit, _stream())
     progress.draw(force=True)
+    if progress._terminal:
+        with _lock:
+            _open_on_terminal.append(progress)
+            start_heartbeat = len(_open_on_terminal) == 1
+        if start_heartbeat:
+            threading.Thread(target=_heartbeat, name="si_ref-progress", daemon=True).start()
     try:
         yield progress
     finally:
         _labels.reset(token)
+        if progress._terminal:
+            with _lock:
+                _open_on_terminal.remove(progress)
         progress.close()
 
 

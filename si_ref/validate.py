@@ -7,7 +7,13 @@ dependency is absent returns ``{"skipped": reason}`` and no checks: it is shown
 as SKIPPED with the reason (and the install command) and does not fail the run. Each study writes its
 figures into ``OUT/<name>/``; the report references them by relative path.
 The report holds no timings, so it is byte-identical for a given seed; the
-terminal shows progress and elapsed times.
+terminal shows progress and elapsed times. No check is ever a wall-clock time:
+a correct install passes however slow or busy the machine.
+
+``--quick`` runs each study with its ``QUICK`` keyword arguments: smaller sizes
+and, where a study defines ``QUICK_TOLERANCES``, the tolerances that those
+sizes can meet (still tight enough to catch a wrong field); the report states
+the sizes and which tolerances were used.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ import time
 import traceback
 from pathlib import Path
 
-from . import __version__
+from . import __version__, progress
 
-__all__ = ["discover_studies", "run_validation"]
+__all__ = ["discover_studies", "run_validation", "writable_folder"]
 
 REQUIRED = ("TITLE", "SUMMARY", "QUICK", "run", "checks")
 
@@ -44,21 +50,44 @@ def discover_studies() -> dict:
     return studies
 
 
-def _writable(out: Path) -> None:
+def writable_folder(out, option: str = "--out") -> Path:
+    """Create ``out`` if needed and make sure a file can be written there; returns it as a Path.
+
+    Every subcommand that writes files checks its folder with this, so an unwritable
+    folder gives the same message everywhere, before any work is done.
+
+    Raises
+    ------
+    ValueError
+        ``out`` cannot be created or written (the message names ``option`` and the reason).
+    """
+    out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out):
             pass
     except OSError as exc:
-        raise ValueError(f"--out {str(out)!r} is not a writable folder ({exc.strerror}); pass another --out.") from None
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(f"{option} {str(out)!r} is not a writable folder ({reason}); pass another {option}.") from None
+    return out
 
 
 def _format_value(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.3g}"
 
 
-def _study_section(index, name, module, checks, figures, error, out, skipped=None):
-    lines = [f"## {index}. {module.TITLE} (`{name}`)", "", module.SUMMARY, ""]
+def _sizes_line(module, quick: bool) -> str:
+    """Which sizes and tolerances the study ran with (stated in the report)."""
+    if not quick:
+        return "Default sizes and tolerances."
+    sizes = ", ".join(f"{key}={value}" for key, value in module.QUICK.items())
+    which = ("the quick tolerances (`QUICK_TOLERANCES`, shown in the table)" if getattr(module, "QUICK_TOLERANCES", None)
+             else "the default tolerances")
+    return f"Quick run: {sizes or 'default sizes'}; {which}."
+
+
+def _study_section(index, name, module, checks, figures, error, out, skipped=None, quick=False):
+    lines = [f"## {index}. {module.TITLE} (`{name}`)", "", module.SUMMARY, "", _sizes_line(module, quick), ""]
     if skipped:
         lines += [f"**SKIPPED**: {skipped}", ""]
     if error is not None:
@@ -93,8 +122,7 @@ def run_validation(out_dir="si_ref_report", *, quick=False, only=None, seed=0, s
         if unknown:
             raise ValueError(f"unknown study {unknown}; valid names: {sorted(studies)}.")
         studies = {name: studies[name] for name in studies if name in only}
-    out = Path(out_dir)
-    _writable(out)
+    out = writable_folder(out_dir)
 
     header = [
         "# si_ref validation report", "",
@@ -109,7 +137,8 @@ def run_validation(out_dir="si_ref_report", *, quick=False, only=None, seed=0, s
         folder.mkdir(parents=True, exist_ok=True)
         checks, figures, error, skipped = [], [], None, None
         try:
-            results = module.run(folder, seed=seed, **(module.QUICK if quick else {}))
+            with progress.task(f"[{index}/{len(studies)}] {name}"):
+                results = module.run(folder, seed=seed, **(module.QUICK if quick else {}))
             checks = module.checks(results)
             figures = list(results.get("figures", []))
             skipped = results.get("skipped")   # an optional dependency is absent: reported, not failed
@@ -124,7 +153,7 @@ def run_validation(out_dir="si_ref_report", *, quick=False, only=None, seed=0, s
               f"{' (the study raised an error)' if error else ''}; {time.perf_counter() - began:.1f} s "
               f"(total {time.perf_counter() - start:.1f} s)", file=stream, flush=True)
         summary.append(f"- {module.TITLE} (`{name}`): {verdict}")
-        body += _study_section(index, name, module, checks, figures, error, out, skipped)
+        body += _study_section(index, name, module, checks, figures, error, out, skipped, quick)
     text = "\n".join(header + ["## Summary", ""] + summary + [""] + body)
     (out / "REPORT.md").write_text(text + "\n", encoding="utf-8")
     print(f"{'PASS' if all_passed else 'FAIL'}: report written to {out / 'REPORT.md'}", file=stream, flush=True)

@@ -1,5 +1,6 @@
 """The si-ref console script."""
 
+import pathlib
 import subprocess
 import sys
 
@@ -105,3 +106,115 @@ def test_check_usage_errors(argv, message, capsys):
         main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_usage_errors_print_the_subcommands_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check", "si_ref:GaussianCase"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith("usage: si-ref check")
+
+
+def _blocked_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    return str(blocker / "out")
+
+
+@pytest.mark.parametrize("argv, usage", [
+    (["validate", "--quick", "--out", "{out}"], "usage: si-ref validate"),
+    (["golden", "--out", "{out}"], "usage: si-ref golden"),
+    (["golden", "write", "--out", "{out}"], "usage: si-ref golden write"),
+    (["benchmarks", "--quick", "--out", "{out}"], "usage: si-ref benchmarks"),
+    (["exercises", "init", "{out}"], "usage: si-ref exercises init"),
+], ids=["validate", "golden", "golden-write", "benchmarks", "exercises-init"])
+def test_an_unwritable_folder_gets_the_same_message_in_every_subcommand(argv, usage, tmp_path, capsys):
+    out = _blocked_folder(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main([a.replace("{out}", out) for a in argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    assert f"{out!r} is not a writable folder" in err or "cannot write the exercises into" in err
+
+
+@pytest.fixture(scope="module")
+def golden_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("golden")
+    assert main(["golden", "write", "--out", str(out)]) == 0
+    return out
+
+
+def test_golden_verify_passes_si_ref_and_fails_the_published_sign(golden_dir, user_file, capsys):
+    assert main(["golden", "verify", str(golden_dir), f"{user_file}:gamma", "--quantity", "gamma",
+                 "--gamma", "brownian"]) == 0
+    assert main(["golden", "verify", str(golden_dir), f"{user_file}:published_drift", "--quantity", "drift"]) == 1
+    out = capsys.readouterr().out
+    assert "PASS" in out and "FAIL" in out
+
+
+def test_golden_verify_usage_errors_name_the_problem(tmp_path, user_file, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["golden", "verify", str(tmp_path / "missing"), f"{user_file}:gamma", "--quantity", "gamma"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith("usage: si-ref golden verify")
+
+
+def test_exercises_init_check_and_list_work_on_the_students_own_files(tmp_path, capsys):
+    from si_ref.validation import exercises
+
+    folder = tmp_path / "mine"
+    assert main(["exercises", "init", str(folder)]) == 0
+    assert sorted(p.stem for p in folder.glob("*.py")) == sorted(exercises.EXERCISES)
+    # a student solves exercise 1 in their copy: only their file decides the verdict
+    solution = (pathlib.Path(exercises.__file__).parent / "solutions" / "ex01_gamma_schedule.py").read_text()
+    (folder / "ex01_gamma_schedule.py").write_text(solution)
+    capsys.readouterr()
+    assert main(["exercises", "check", str(folder / "ex01_gamma_schedule.py"), "--max-examples", "20"]) == 0
+    assert "3/3 checks passed" in capsys.readouterr().out
+    (folder / "ex01_gamma_schedule.py").write_text(solution.replace("(1.0 - 2.0 * t)", "(2.0 * t - 1.0)"))
+    assert main(["exercises", "check", str(folder), "--max-examples", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "=== ex01_gamma_schedule" in out and "=== ex06_ridge_fit" in out
+    assert main(["exercises", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in exercises.EXERCISES)
+
+
+def test_exercises_init_never_overwrites_a_students_work(tmp_path, capsys):
+    folder = tmp_path / "mine"
+    assert main(["exercises", "init", str(folder)]) == 0
+    (folder / "ex02_interpolant.py").write_text("# my work\n")
+    with pytest.raises(SystemExit) as info:
+        main(["exercises", "init", str(folder)])
+    assert info.value.code == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (folder / "ex02_interpolant.py").read_text() == "# my work\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["exercises", "check", "{tmp}/nothing"], "no such file or folder"),
+    (["exercises", "check", "{tmp}"], "no exercise file in"),
+    (["exercises", "check", "{tmp}/notes.py"], "is not named after an exercise"),
+], ids=["missing", "empty-folder", "wrong-name"])
+def test_exercises_check_usage_errors(argv, message, tmp_path, capsys):
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    with pytest.raises(SystemExit) as info:
+        main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: si-ref exercises check") and message in err
+
+
+def test_a_copied_exercise_runs_as_a_script_on_itself(tmp_path):
+    folder = tmp_path / "mine"
+    assert main(["exercises", "init", str(folder)]) == 0
+    run = subprocess.run([sys.executable, str(folder / "ex01_gamma_schedule.py")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1 and "0/3 checks passed" in run.stdout
+
+
+def test_check_leaves_no_hypothesis_folder_behind(user_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", f"{user_file}:gamma", "--quantity", "gamma", "--gamma", "brownian", "--max-examples", "5"]) == 0
+    assert not (tmp_path / ".hypothesis").exists()

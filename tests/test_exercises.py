@@ -71,7 +71,7 @@ def test_exercises_package_is_not_a_validation_study():
 @pytest.mark.parametrize("name", exercises.EXERCISES)
 def test_docstring_says_how_to_run_and_where_the_solution_is(name):
     exercise, _ = _modules(name)
-    assert f"python -m si_ref.validation.exercises.{name}" in exercise.__doc__
+    assert f"si-ref exercises check {name}.py" in exercise.__doc__ and "si-ref exercises init" in exercise.__doc__
     assert f"si_ref/validation/exercises/solutions/{name}.py" in exercise.__doc__
 
 

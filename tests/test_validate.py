@@ -10,20 +10,62 @@ from si_ref.validate import discover_studies
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+#: Two fast studies for the report's structure; every study's own smoke test runs it at its QUICK
+#: sizes and asserts that every check passes there, which is what ``validate --quick`` runs.
+FAST_STUDIES = ("schedules", "seed_wrappers")
+
+
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    status = main(["validate", "--quick", "--out", str(out)])
+    status = main(["validate", "--quick", "--quiet", "--only", *FAST_STUDIES, "--out", str(out)])
     return out, status, (out / "REPORT.md").read_text(encoding="utf-8")
 
 
-def test_quick_validation_reports_every_study_with_its_verdict(quick_report):
+def test_quick_validation_passes_and_reports_each_study_with_its_sizes(quick_report):
     out, status, report = quick_report
-    for name, module in discover_studies().items():
+    studies = discover_studies()
+    for name in FAST_STUDIES:
+        module = studies[name]
         assert f"(`{name}`)" in report and module.TITLE in report
+        sizes = ", ".join(f"{key}={value}" for key, value in module.QUICK.items())
+        assert f"Quick run: {sizes}" in report
     verdicts = re.findall(r"^- .*\(`(\w+)`\): (PASS|FAIL|SKIPPED)$", report, flags=re.M)
-    assert {name for name, _ in verdicts} == set(discover_studies())
-    assert status == (1 if any(v == "FAIL" for _, v in verdicts) else 0)
+    assert verdicts == [(name, "PASS") for name in FAST_STUDIES]
+    assert status == 0
+
+
+def test_every_study_runs_quick_with_the_tolerances_its_sizes_meet():
+    """A study with QUICK_TOLERANCES asks for them in QUICK; none is judged on wall-clock time."""
+    for name, module in discover_studies().items():
+        overrides = getattr(module, "QUICK_TOLERANCES", None)
+        if overrides:
+            assert module.QUICK.get("tolerances") == "quick", name
+            assert set(overrides) <= set(module.TOLERANCES), name
+        names = set(getattr(module, "TOLERANCES", {})) | set(overrides or {})
+        assert not any("second" in n or "time" in n.split("_") for n in names), (name, names)
+
+
+def test_validate_help_lists_the_study_names(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["validate", "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name in discover_studies():
+        assert name in text
+
+
+def test_validate_works_from_a_folder_with_a_validation_module(tmp_path):
+    """A validation.py (or validation/ package) in the working directory must not shadow si_ref's studies."""
+    import subprocess
+    import sys
+
+    (tmp_path / "validation.py").write_text("raise RuntimeError('the wrong validation module was imported')\n")
+    (tmp_path / "si_ref_validation").mkdir()
+    run = subprocess.run([sys.executable, "-m", "si_ref", "validate", "--quick", "--only", "seed_wrappers",
+                          "--out", "report"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "report" / "REPORT.md").is_file()
 
 
 def test_every_figure_referenced_by_the_report_is_a_png(quick_report):
@@ -61,6 +103,7 @@ def test_unwritable_out_fails_before_any_study_runs(tmp_path, capsys):
     assert info.value.code == 2
     captured = capsys.readouterr()
     assert "is not a writable folder" in captured.err and "[1/" not in captured.out
+    assert captured.err.startswith("usage: si-ref validate")
 
 
 def test_a_study_without_its_optional_dependency_is_skipped_not_failed(tmp_path, monkeypatch, capsys):

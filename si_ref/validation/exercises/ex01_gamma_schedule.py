@@ -36,7 +36,7 @@ Check
 -----
 ::
 
-    python -m si_ref.validation.exercises.ex01_gamma_schedule
+    si-ref exercises check ex01_gamma_schedule.py     # in the folder made by si-ref exercises init
 
 compares your functions with si_ref's ``BrownianGamma`` (quantities ``gamma``,
 ``gamma_dot`` and ``gamma_gamma_dot`` of ``si_ref.conformance``) at drawn times,

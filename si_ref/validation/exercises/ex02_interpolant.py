@@ -37,7 +37,7 @@ Check
 -----
 ::
 
-    python -m si_ref.validation.exercises.ex02_interpolant
+    si-ref exercises check ex02_interpolant.py     # in the folder made by si-ref exercises init
 
 compares both functions with si_ref's ``LinearInterpolant(BrownianGamma())``
 (quantities ``interpolant`` and ``interpolant_dot``) on drawn t, x0, x1, z

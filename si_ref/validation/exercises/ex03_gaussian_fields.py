@@ -51,7 +51,7 @@ Check
 -----
 ::
 
-    python -m si_ref.validation.exercises.ex03_gaussian_fields
+    si-ref exercises check ex03_gaussian_fields.py     # in the folder made by si-ref exercises init
 
 compares ``score`` and ``drift`` with si_ref's ``GaussianCase`` built from the
 same parameters (field quantities ``score`` and ``drift``) at drawn times and

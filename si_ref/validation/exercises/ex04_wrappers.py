@@ -40,7 +40,7 @@ Check
 -----
 ::
 
-    python -m si_ref.validation.exercises.ex04_wrappers
+    si-ref exercises check ex04_wrappers.py     # in the folder made by si-ref exercises init
 
 builds your classes the way si_ref's wrappers are built, with the exact noise,
 velocity and score of the named two-sided case ``mixture-2d-linear-brownian``

@@ -36,7 +36,7 @@ Check
 -----
 ::
 
-    python -m si_ref.validation.exercises.ex05_euler_maruyama
+    si-ref exercises check ex05_euler_maruyama.py     # in the folder made by si-ref exercises init
 
 calls your step with the exact forward drift b + ε s of the named case
 ``gaussian-2d-linear-brownian`` (``si_ref.references``), ε = 0.5, drawn t in

@@ -38,7 +38,7 @@ Check
 -----
 ::
 
-    python -m si_ref.validation.exercises.ex06_ridge_fit
+    si-ref exercises check ex06_ridge_fit.py     # in the folder made by si-ref exercises init
 
 draws ``N_SAMPLES`` = 100,000 triples (x0, x1, z) with ``numpy.random.default_rng(SEED)``,
 forms x_t and ȳ at t0, fits W = ridge_fit(Φ(x_t), ȳ, ``PENALTY`` = 1e-3), and checks

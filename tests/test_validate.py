@@ -121,3 +121,30 @@ def test_a_study_without_its_optional_dependency_is_skipped_not_failed(tmp_path,
     assert "- Optional peer (`optional`): SKIPPED" in report
     assert "**SKIPPED**: peer not installed; install with: pip install peer" in report
     assert "SKIPPED: 0/0 checks passed (peer not installed" in capsys.readouterr().out
+
+
+def test_progress_names_the_study_on_a_shown_stream_and_is_silent_when_quiet(tmp_path, monkeypatch):
+    import io
+    import types
+
+    import si_ref.validate as validate
+    from si_ref import progress
+
+    def run(out, seed=0):
+        with progress.task("fitting", total=2, unit="slice") as fit:
+            fit.advance()
+            fit.advance()
+        return {"figures": []}
+
+    study = types.SimpleNamespace(TITLE="Progress", SUMMARY="Reports two steps.", QUICK={}, run=run,
+                                  checks=lambda results: [])
+    monkeypatch.setattr(validate, "discover_studies", lambda: {"stepping": study})
+    shown, silent = io.StringIO(), io.StringIO()
+    with progress.shown(shown):
+        assert validate.run_validation(tmp_path / "a", stream=io.StringIO()) == 0
+    with progress.shown(silent), progress.quiet():
+        assert validate.run_validation(tmp_path / "b", stream=io.StringIO()) == 0
+    lines = shown.getvalue().splitlines()
+    assert lines[0].startswith("[1/1] stepping:")
+    assert any(line.startswith("[1/1] stepping > fitting: slice 2/2") for line in lines)
+    assert silent.getvalue() == ""

@@ -70,6 +70,7 @@ from matplotlib.figure import Figure
 
 import si_ref
 from si_ref.likelihood import ode_log_likelihood, sde_log_likelihood
+from si_ref.progress import task
 from si_ref.metrics import mmd
 from si_ref.samplers import (
     RK4,
@@ -449,6 +450,21 @@ def run(out_dir, *, seed: int = 0, n_samples: int = 2000, n_repeats: int = 4, n_
     rng_order, rng_samples, rng_likelihood = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     results: dict = {}
 
+    with task("samplers", total=3, unit="part") as progress:
+        errors, slopes, first, floor, ratios, detail = _measure(results, n_samples, n_repeats, n_paths,
+                                                                rng_order, rng_samples, rng_likelihood, progress)
+
+    # 4. Figures.
+    results["figures"] = [
+        _plot_convergence(out, ORDER_STEPS, errors, slopes, results["rk4_error_64_steps_smooth"]),
+        _plot_samples(out, first, ratios, floor, n_samples),
+        _plot_likelihood(out, detail, n_paths),
+    ]
+    return {**{k: results[k] for k in DESCRIPTIONS}, "figures": results["figures"]}
+
+
+def _measure(results, n_samples, n_repeats, n_paths, rng_order, rng_samples, rng_likelihood, progress):
+    """Parts 1-3 of :func:`run` (orders, samples, likelihoods) into ``results``; returns what the figures need."""
     # 1. Convergence orders against the exact flow map.
     errors, slopes = {}, {}
     for case_name, build in (("non_commuting", non_commuting_case), ("commuting", commuting_case)):
@@ -464,24 +480,20 @@ def run(out_dir, *, seed: int = 0, n_samples: int = 2000, n_repeats: int = 4, n_
     smooth = smooth_case()
     results["rk4_error_64_steps_smooth"] = float(
         flow_errors(smooth, RK4(), [SMOOTH_STEPS], smooth.base.sample(N_SMOOTH_POINTS, rng_order))[0])
+    progress.advance(detail="convergence orders")
 
     # 2. ODE and SDE samples vs exact samples, relative to the noise floor of exact vs exact.
     mixture = mixture_case()
     floor, ratios, first = _sample_comparison(mixture, n_samples, n_repeats, rng_samples)
     results["mmd_noise_floor"] = float(floor)
     results.update({k: float(v) for k, v in ratios.items()})
+    progress.advance(detail="samples vs exact")
 
     # 3. Likelihoods vs the exact log density.
     numbers, detail = _likelihoods(mixture, n_paths, rng_likelihood)
     results.update(numbers)
-
-    # 4. Figures.
-    results["figures"] = [
-        _plot_convergence(out, ORDER_STEPS, errors, slopes, results["rk4_error_64_steps_smooth"]),
-        _plot_samples(out, first, ratios, floor, n_samples),
-        _plot_likelihood(out, detail, n_paths),
-    ]
-    return {**{k: results[k] for k in DESCRIPTIONS}, "figures": results["figures"]}
+    progress.advance(detail="likelihoods")
+    return errors, slopes, first, floor, ratios, detail
 
 
 def checks(results: dict) -> list[Check]:

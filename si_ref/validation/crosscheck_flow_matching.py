@@ -105,6 +105,7 @@ import numpy as np
 
 import si_ref
 from si_ref import conformance, references
+from si_ref.progress import task
 from si_ref.quantities import QUANTITIES
 from si_ref.validation._common import Check, run_alone
 
@@ -571,10 +572,12 @@ def run(out_dir, *, seed: int = 0, max_examples: int = 60, shrink: bool = True) 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     interpolants, cases = reference_interpolants(), reference_cases()
-    rows = []
-    for item in plan():
-        reference = cases[item.scheduler] if item.group == "conversion" else interpolants[item.scheduler]
-        rows.append(_conformance_row(item, peers, reference, seed=seed, max_examples=max_examples, shrink=shrink))
+    rows, items = [], list(plan())
+    with task("flow_matching checks", total=len(items), unit="check") as progress:
+        for item in items:
+            reference = cases[item.scheduler] if item.group == "conversion" else interpolants[item.scheduler]
+            rows.append(_conformance_row(item, peers, reference, seed=seed, max_examples=max_examples, shrink=shrink))
+            progress.advance()
     cosine = peers.schedulers[COSINE](peers.torch.tensor(1.0, dtype=peers.torch.float64))
     results = {
         "versions": peers.versions, "seed": seed, "max_examples": max_examples, "shrink": shrink,

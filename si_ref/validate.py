@@ -28,6 +28,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__, progress
+from .threads import blas_threads
 
 __all__ = ["discover_studies", "run_validation", "writable_folder"]
 
@@ -137,7 +138,7 @@ def run_validation(out_dir="si_ref_report", *, quick=False, only=None, seed=0, s
         folder.mkdir(parents=True, exist_ok=True)
         checks, figures, error, skipped = [], [], None, None
         try:
-            with progress.task(f"[{index}/{len(studies)}] {name}"):
+            with progress.task(f"[{index}/{len(studies)}] {name}"), blas_threads():
                 results = module.run(folder, seed=seed, **(module.QUICK if quick else {}))
             checks = module.checks(results)
             figures = list(results.get("figures", []))

@@ -52,6 +52,8 @@ and the result with ``from_backend``.
 from __future__ import annotations
 
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -62,6 +64,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException, Unsatisfiable
 
 from . import strategies as sis
+from ._checks import as_bool, as_positive_real
 from .gaussian import GaussianCase
 from .interpolants import Interpolant
 from .quantities import QUANTITIES, Example, Quantity, build_wrapper, describe, quantity
@@ -118,14 +121,19 @@ class Counterexample:
     reference : str
         Description of the schedule, interpolant or Gaussian case.
     inputs : dict
-        The arguments (t, x or x0/x1/z, dt, xi) as arrays.
+        The arguments (t, x or x0/x1/z, dt, xi) as arrays: exactly what the implementation was given.
     expected : ndarray
     received : ndarray or None
         None when the implementation raised (see ``error``) or returned no array.
-    max_abs_error, max_rel_error : float
-        Over all entries (NaN when not comparable).
+    max_abs_error : float
+        ``max |received − expected|`` over all entries (inf where exactly one of the two is
+        not finite, or they are different infinities; NaN when not comparable).
+    max_rel_error : float
+        ``max |received − expected| / |expected|`` over the entries with a finite, nonzero
+        expected value (NaN when there is none, or when not comparable).
     error : str
-        Why it failed: the exception raised, a shape or dtype mismatch, or "values differ".
+        Why it failed: the exception raised, a shape or dtype mismatch, a value that changes
+        from call to call, or "values differ".
     """
 
     reference: str
@@ -139,7 +147,7 @@ class Counterexample:
 
 @dataclass(frozen=True)
 class Report:
-    """Result of a conformance check. ``str(report)`` is the readable report.
+    """Result of a conformance check. ``str(report)`` is the readable report (plain text, one idea a line).
 
     Attributes
     ----------
@@ -152,6 +160,10 @@ class Report:
     counterexample : Counterexample or None
     diagnoses : tuple of Diagnosis
         Mistakes consistent with every failing input seen, most specific first.
+    summary : str
+        The quantity's one-line definition (:func:`si_ref.quantities.plain_summary`).
+    details : str
+        Further lines about what was checked (e.g. which golden vectors), or "".
     """
 
     quantity: str
@@ -162,6 +174,7 @@ class Report:
     counterexample: Counterexample | None = None
     diagnoses: tuple = ()
     summary: str = field(default="", compare=False)
+    details: str = field(default="", compare=False)
 
     @property
     def diagnosis_names(self) -> tuple:
@@ -174,10 +187,12 @@ class Report:
         return self
 
     def __str__(self) -> str:
-        head = f"si_ref conformance: {self.quantity}: {'PASS' if self.passed else 'FAIL'}"
-        lines = [head, f"  definition: {self.summary}",
-                 f"  {self.examples} inputs checked; tolerance |received - expected| <= "
-                 f"{self.atol:g} + {self.rtol:g} |expected|"]
+        lines = [f"si_ref conformance: {self.quantity}: {'PASS' if self.passed else 'FAIL'}"]
+        if self.summary:
+            lines.append(f"  definition: {self.summary}")
+        lines += [f"  {line}" for line in self.details.splitlines()]
+        lines.append(f"  {self.examples} inputs checked; passes where |received - expected| <= atol + rtol |expected| "
+                     f"entrywise, atol = {self.atol!r}, rtol = {self.rtol!r}")
         c = self.counterexample
         if c is None:
             return "\n".join(lines)
@@ -187,22 +202,27 @@ class Report:
         lines += [f"  expected = {_format(c.expected)}",
                   f"  received = {_format(c.received) if c.received is not None else '(nothing)'}",
                   f"  problem: {c.error}"]
-        if np.isfinite(c.max_abs_error):
-            lines.append(f"  max |received - expected| = {c.max_abs_error:.3g}; max relative error = {c.max_rel_error:.3g}")
+        if not math.isnan(c.max_abs_error):
+            relative = ("undefined (every expected value is 0)" if math.isnan(c.max_rel_error)
+                        else repr(c.max_rel_error))
+            lines.append(f"  max |received - expected| = {c.max_abs_error!r}; max relative error = {relative}")
         if self.diagnoses:
             lines += ["", "Diagnosis (the received values match this convention mistake at every failing input):"]
             lines += [f"  - {d}" for d in self.diagnoses]
-        else:
+        elif c.received is not None and c.expected is not None:
             lines += ["", "Diagnosis: none of the catalogued convention mistakes matches the received values."]
         return "\n".join(lines)
 
 
 def _format(value) -> str:
+    """Exact values: every float with the shortest decimal that reads back to the same float64."""
     if value is None:
         return "None"
+    if callable(value):
+        return getattr(value, "__name__", repr(value))
     if np.ndim(value) == 0:
         return repr(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
-    return np.array2string(np.asarray(value), floatmode="unique", separator=", ",
+    return np.array2string(np.asarray(value), floatmode="unique", separator=", ", threshold=10**6,
                            max_line_width=100).replace("\n", "\n      ")
 
 
@@ -233,6 +253,72 @@ def as_numpy_field(fn: Callable, *, to_backend: Callable, from_backend: Callable
 
 
 # --- drawing examples ----------------------------------------------------------------------
+#
+# Same seed, same inputs -- whatever else the process has imported. Hypothesis's own provider
+# mixes into its draws (a few draws in a hundred) numeric constants that it collects from the
+# source of every *local* module loaded in the process (not site-packages, not test files), and
+# caches them under .hypothesis/constants/ in the working directory. The inputs drawn by check()
+# then depended on which of the user's (or, in an editable install, si_ref's) modules happened to
+# be imported before: one test file alone and the whole suite drew different inputs (and could
+# reach different verdicts), and `si-ref check` left a .hypothesis folder behind. During check()
+# the provider draws its constants from hypothesis's fixed list of edge cases only; the rest of
+# the generation is unchanged. The method is swapped on the provider class (every generation
+# path, including the engine's novel-prefix search, creates instances of it) for the duration of
+# the run; hypothesis runs in other threads meanwhile lose only the local constants.
+
+def _fixed_constant_draw():
+    """A replacement for the provider's constant draw that ignores the loaded modules, with the
+    provider class it belongs to (None when this hypothesis has no such hook: the checker then runs
+    with hypothesis's provider unchanged)."""
+    try:
+        from hypothesis.internal.conjecture.choice import choice_constraints_key, choice_permitted
+        from hypothesis.internal.conjecture.providers import GLOBAL_CONSTANTS, HypothesisProvider
+    except ImportError:
+        return None
+    if not callable(getattr(HypothesisProvider, "_maybe_draw_constant", None)):
+        return None
+    permitted: dict = {}
+
+    def draw_fixed_constant(self, choice_type, constraints, *, p=0.05):
+        # the same random decisions as hypothesis's own draw, from the fixed pool of edge cases
+        if self._random.random() > p:
+            return None
+        key = (choice_type, choice_constraints_key(choice_type, constraints))
+        if key not in permitted:
+            permitted[key] = tuple(c for c in GLOBAL_CONSTANTS.set_for_type(choice_type)
+                                   if choice_permitted(c, constraints))
+        pool = permitted[key]
+        return self._random.choice(pool) if pool else None
+
+    return HypothesisProvider, draw_fixed_constant
+
+
+_FIXED_DRAW = _fixed_constant_draw()
+_FIXED_DRAW_LOCK = threading.Lock()
+_fixed_draw_state = {"users": 0, "saved": None}
+
+
+@contextmanager
+def _process_independent_draws():
+    """Inside the block hypothesis draws no constants from the loaded modules (see above); nested and
+    concurrent blocks share one swap, undone when the last one ends."""
+    if _FIXED_DRAW is None:
+        yield
+        return
+    provider, draw = _FIXED_DRAW
+    with _FIXED_DRAW_LOCK:
+        if _fixed_draw_state["users"] == 0:
+            _fixed_draw_state["saved"] = provider.__dict__["_maybe_draw_constant"]
+            provider._maybe_draw_constant = draw
+        _fixed_draw_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _FIXED_DRAW_LOCK:
+            _fixed_draw_state["users"] -= 1
+            if _fixed_draw_state["users"] == 0:
+                provider._maybe_draw_constant = _fixed_draw_state["saved"]
+
 
 def _time_strategy(domain, times):
     lo, hi = domain
@@ -397,13 +483,21 @@ def _close(received, expected, rtol, atol) -> np.ndarray:
 
 
 def _errors(received, expected):
-    finite = np.isfinite(expected) & np.isfinite(received)
-    if not finite.any():
+    """(max |received − expected|, max |received − expected| / |expected| where expected is finite and ≠ 0).
+
+    An entry where the two are equal (infinities included) has error 0; one where exactly one
+    is not finite, or they are different infinities, has error inf. NaN: no entry to measure.
+    """
+    received = np.asarray(received, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if expected.size == 0:
         return math.nan, math.nan
-    diff = np.abs(received - expected)[finite]
-    scale = np.abs(expected)[finite]
-    rel = diff / np.where(scale > 0, scale, 1.0)
-    return float(diff.max()), float(rel.max())
+    with np.errstate(invalid="ignore", over="ignore"):
+        both_finite = np.isfinite(received) & np.isfinite(expected)
+        diff = np.where(both_finite, np.abs(received - expected), np.where(received == expected, 0.0, np.inf))
+        scaled = np.isfinite(expected) & (expected != 0)
+        rel = diff[scaled] / np.abs(expected[scaled])
+    return float(diff.max()), (float(rel.max()) if rel.size else math.nan)
 
 
 def _candidate_values(q: Quantity, ex: Example):
@@ -490,6 +584,9 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
         return _Failure(ex, None, expected, f"returned {type(out).__name__} of dtype {received.dtype}; "
                         f"expected real numbers", None)
     received = received.astype(np.float64)
+    unstable = _nondeterminism(q, implementation, ex, received, rtol, atol)
+    if unstable:
+        return _Failure(ex, received, expected, unstable, None)
     if received.shape != expected.shape:
         hint = " (transposed?)" if received.shape == expected.shape[::-1] and received.ndim == 2 else ""
         return _Failure(ex, received, expected, f"returned shape {received.shape}; expected shape "
@@ -500,6 +597,33 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
     error = "returned NaN or inf where the exact value is finite" if bad.any() else "values differ"
     return _Failure(ex, received, expected, error, _matching(q, ex, received, expected, rtol, atol),
                     _probe_broadcast(q, implementation, ex))
+
+
+_NOT_DETERMINISTIC = ("is not deterministic: called twice on the same input, {what}. An implementation must return "
+                      "the same value for the same input (fix its random seed; switch off dropout or training mode)")
+
+
+def _nondeterminism(q: Quantity, implementation, ex: Example, first: np.ndarray, rtol, atol) -> str:
+    """Call the implementation a second time on the same input; "" when it returns the same values.
+
+    Values within the tolerance of each other count as the same (reductions on parallel hardware
+    may differ in the last bits from call to call). A flaky implementation is reported as such,
+    rather than failing at one input and passing when hypothesis replays it.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            out, _ = _invoke(q, implementation, ex)
+        second = np.asarray(out, dtype=np.float64)
+    except Exception as exc:  # the implementation under test raised
+        return _NOT_DETERMINISTIC.format(what=f"it returned values the first time and raised {type(exc).__name__}: "
+                                              f"{exc} the second time")
+    if second.shape != first.shape:
+        return _NOT_DETERMINISTIC.format(what=f"it returned shape {first.shape}, then shape {second.shape}")
+    same_nan = np.isnan(first) == np.isnan(second)
+    if same_nan.all() and (_close(second, first, rtol, atol) | np.isnan(first)).all():
+        return ""
+    difference, _ = _errors(second, first)
+    return _NOT_DETERMINISTIC.format(what=f"it returned different values (max |first - second| = {difference!r})")
 
 
 def _probe_broadcast(q: Quantity, implementation, ex: Example) -> set:
@@ -560,44 +684,99 @@ def _diagnoses(q: Quantity, failures: list) -> tuple:
     return tuple(out)
 
 
+def _tolerances(rtol, atol):
+    """rtol and atol as floats >= 0 (zero is meaningful: atol = 0 asks for relative agreement only)."""
+    return as_positive_real(rtol, "rtol", allow_zero=True), as_positive_real(atol, "atol", allow_zero=True)
+
+
+def _check_reference_type(q: Quantity, reference, name: str) -> None:
+    expected = _REFERENCE_TYPES[q.level]
+    if not isinstance(reference, expected):
+        raise TypeError(f"{name} for the {q.level}-level quantity {q.name!r} must be a {expected.__name__}; "
+                        f"received {type(reference).__name__}. Pass a {expected.__name__} (see si_ref.references "
+                        f"for named ones).")
+
+
 def diagnose(quantity_name: str, example: Example, received, *, rtol=1e-6, atol=1e-8) -> tuple:
     """The catalogued mistakes that reproduce ``received`` at one :class:`~si_ref.quantities.Example`.
 
-    Used by :func:`si_ref.golden.verify`; returns a tuple of :class:`Diagnosis`.
+    Parameters
+    ----------
+    quantity_name : str
+    example : Example
+        The input: its reference must fit the quantity's level (a ``GammaSchedule``,
+        ``Interpolant`` or ``GaussianCase``), and ``eps`` must be set for the SDE drifts.
+    received : array_like
+        What the implementation returned at ``example``; the shape of the exact value.
+    rtol, atol : float
+        Tolerance (>= 0) of a match: ``|received − value| <= atol + rtol |value|``.
+
+    Returns
+    -------
+    tuple of Diagnosis
+        Empty when no catalogued mistake matches (or ``received`` is right).
+
+    Raises
+    ------
+    TypeError
+        If ``example`` is not an :class:`Example` or its reference is of the wrong kind,
+        or ``received`` is not real numbers.
+    ValueError
+        For a bad tolerance, a missing ``eps``, or ``received`` of another shape than the exact value.
+
+    Used by :func:`si_ref.golden.verify`.
     """
     q = quantity(quantity_name)
+    rtol, atol = _tolerances(rtol, atol)
+    if not isinstance(example, Example):
+        raise TypeError(f"example must be a si_ref.quantities.Example (the reference, t and the points); received "
+                        f"{type(example).__name__}. Build one, e.g. Example(case, t, x=x).")
+    _check_reference_type(q, example.reference, "example.reference")
+    if q.needs_eps and example.eps is None:
+        raise ValueError(f"quantity {q.name!r} depends on eps(t); the example has eps=None. Pass "
+                         f"Example(..., eps=<number >= 0 or callable of t>).")
+    received = np.asarray(received)
+    if received.dtype.kind not in "iuf":
+        raise TypeError(f"received must be real numbers; received an array of dtype {received.dtype}. Pass the "
+                        f"implementation's output as a float array.")
+    received = received.astype(np.float64)
     expected = np.asarray(q.exact(example), dtype=np.float64)
-    received = np.asarray(received, dtype=np.float64)
     if received.shape != expected.shape:
-        return ()
+        raise ValueError(f"received must have the shape of the exact {q.name} at this example, {expected.shape}; "
+                         f"received shape {received.shape}. Pass the output for the example's rows "
+                         f"(a shape mismatch is itself the failure: no value mistake can be named).")
     failure = _Failure(example, received, expected, "", _matching(q, example, received, expected, rtol, atol))
     return _diagnoses(q, [failure])
 
 
 # --- the checker ---------------------------------------------------------------------------
 
-def _check_options(q: Quantity, reference, eps, times, rtol, atol, max_examples, seed):
-    if reference is not None and not isinstance(reference, _REFERENCE_TYPES[q.level]):
-        raise TypeError(
-            f"reference for the {q.level}-level quantity {q.name!r} must be a {_REFERENCE_TYPES[q.level].__name__} "
-            f"(or None to draw them); received {type(reference).__name__}."
-        )
-    if reference is not None and not q.accepts(reference):
-        raise ValueError(f"reference does not fit {q.name!r}: {q.summary} Received {describe(reference)}.")
+def _check_options(q: Quantity, reference, eps, times, rtol, atol, max_examples, seed, shrink):
+    if reference is not None:
+        _check_reference_type(q, reference, "reference")
+        if not q.accepts(reference):
+            raise ValueError(f"reference does not fit {q.name!r} ({q.plain}); received {describe(reference)}. "
+                             f"Pass a reference of the kind the quantity needs, or None to draw them.")
     if q.needs_eps and eps is None:
         raise ValueError(f"quantity {q.name!r} depends on eps(t); pass eps=<number >= 0 or callable of t>, "
                          f"the ε your implementation uses.")
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number >= 0; received {value!r}.")
+    if eps is not None and not callable(eps):
+        eps = as_positive_real(eps, "eps", allow_zero=True)
+    rtol, atol = _tolerances(rtol, atol)
     for name, value, low in (("max_examples", max_examples, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}; received {value!r}.")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}; received {value!r}. Pass e.g. {name}={max(low, 1)}.")
+    shrink = as_bool(shrink, "shrink")
     if times is not None:
-        times = [float(t) for t in np.atleast_1d(np.asarray(times, dtype=np.float64))]
+        try:
+            values = np.atleast_1d(np.asarray(times, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise TypeError(f"times must be a sequence of numbers in [0, 1]; received {times!r}.") from None
+        times = [float(t) for t in values.ravel()]
         if not times or not all(0.0 <= t <= 1.0 for t in times):
-            raise ValueError(f"times must be a non-empty sequence of times in [0, 1]; received {times!r}.")
-    return times
+            raise ValueError(f"times must be a non-empty sequence of times in [0, 1]; received {times!r}. "
+                             f"Pass e.g. times=[0.25, 0.5].")
+    return eps, times, rtol, atol, int(max_examples), int(seed), shrink
 
 
 def check(implementation, quantity_name: str, reference=None, *, eps=None, times=None,
@@ -625,17 +804,31 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
     max_examples : int
         Number of drawn inputs (hypothesis ``max_examples``).
     seed : int
-        Reproducibility: the same seed draws the same inputs.
+        Reproducibility: the same seed draws the same inputs, whatever else the process has
+        imported or run before (the inputs depend only on the seed, the arguments and the
+        hypothesis version).
     shrink : bool
         Shrink a failure to a minimal counterexample (slower).
 
     Returns
     -------
     Report
-        ``report.passed``; on failure the counterexample and the diagnoses.
+        ``report.passed``; on failure the counterexample and the diagnoses. The implementation is
+        called twice on each input: one that returns different values for the same input fails
+        with a report saying that it is not deterministic.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For an unknown quantity (the message suggests close names), a reference of the wrong kind,
+        a missing or negative ``eps``, a negative or NaN tolerance, a non-boolean ``shrink``, bad
+        ``times``, ``max_examples`` or ``seed``.
+
+    Nothing is written to disk (no hypothesis database, no ``.hypothesis`` folder).
     """
     q = quantity(quantity_name)
-    times = _check_options(q, reference, eps, times, rtol, atol, max_examples, seed)
+    eps, times, rtol, atol, max_examples, seed, shrink = _check_options(q, reference, eps, times, rtol, atol,
+                                                                        max_examples, seed, shrink)
     if q.level != "wrapper" and not callable(implementation):
         raise TypeError(f"implementation must be callable; received {implementation!r}.")
     if q.level == "wrapper" and not callable(implementation):
@@ -648,8 +841,10 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
 
     @hypothesis_seed(seed)
+    # database=None: nothing is stored; backend pinned: another backend would not use hypothesis's provider
     @settings(max_examples=max_examples, database=None, deadline=None, derandomize=False, phases=phases,
-              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False)
+              backend="hypothesis", suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+              report_multiple_bugs=False)
     @given(st.data())
     def run(data):
         ref = reference if reference is not None else data.draw(_reference_strategy(q), label="reference")
@@ -675,7 +870,8 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
                 raise _Mismatch(failure)
 
     try:
-        run()
+        with _process_independent_draws():
+            run()
         final = failures[0] if failures else None   # fewer than EVIDENCE failures: the first, unshrunk
     except _Mismatch as exc:
         final = exc.failure
@@ -692,14 +888,14 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
                          f"{final.error}; hypothesis could not reproduce the failure reliably ({type(exc).__name__})",
                          final.matches)
     if final is None:
-        return Report(q.name, True, count[0], rtol, atol, summary=q.summary)
+        return Report(q.name, True, count[0], rtol, atol, summary=q.plain)
 
     abs_err, rel_err = (_errors(final.received, final.expected)
                         if final.received is not None and final.received.shape == final.expected.shape
                         else (math.nan, math.nan))
     counterexample = Counterexample(describe(final.example.reference), _example_inputs(q, final.example),
                                     final.expected, final.received, abs_err, rel_err, final.error)
-    return Report(q.name, False, count[0], rtol, atol, counterexample, _diagnoses(q, failures), summary=q.summary)
+    return Report(q.name, False, count[0], rtol, atol, counterexample, _diagnoses(q, failures), summary=q.plain)
 
 
 def assert_conforms(implementation, quantity_name: str, reference=None, **options) -> Report:

@@ -129,8 +129,12 @@ from pathlib import Path
 import numpy as np
 
 from . import references
+from ._checks import as_positive_real
 from .conformance import Counterexample, Diagnosis, Report, _close, _errors, diagnose
+from .gaussian import GaussianCase
+from .interpolants import Interpolant
 from .quantities import QUANTITIES, Example, build_wrapper, describe
+from .schedules import GammaSchedule
 
 __all__ = [
     "CONVENTIONS",
@@ -746,13 +750,28 @@ def _same_definition(golden: GoldenSet, level: str, name: str) -> None:
 
 
 def _summary(quantity: str) -> str:
-    return QUANTITIES[quantity].summary
+    """The one-line plain-text definition (a quantity stored by another si_ref may be unknown here)."""
+    return QUANTITIES[quantity].plain if quantity in QUANTITIES else ""
 
 
-def _check_tolerance(rtol, atol) -> None:
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0; received {value!r}.")
+def _check_tolerance(rtol, atol) -> tuple:
+    return as_positive_real(rtol, "rtol", allow_zero=True), as_positive_real(atol, "atol", allow_zero=True)
+
+
+def _reference_name(golden: GoldenSet, quantity: str, reference):
+    """``reference`` as the name of a stored reference: a name, or a schedule / interpolant / case object."""
+    if reference is None or isinstance(reference, str):
+        return reference
+    if isinstance(reference, (GammaSchedule, Interpolant, GaussianCase)):
+        name = references.name_of(reference)
+        if name is None:
+            raise ValueError(f"reference {describe(reference)} is not one of si_ref's named references, and golden "
+                             f"vectors exist only for those; stored references for {quantity!r}: "
+                             f"{list(golden.references(quantity))}. Pass one of these names (or its object from "
+                             f"si_ref.references), or check other references with si_ref.conformance.check.")
+        return name
+    raise TypeError(f"reference must be the name (str) of a stored reference or a GammaSchedule, Interpolant or "
+                    f"GaussianCase; received {reference!r} of type {type(reference).__name__}.")
 
 
 def _select_entries(golden: GoldenSet, quantity, reference) -> list:
@@ -763,17 +782,19 @@ def _select_entries(golden: GoldenSet, quantity, reference) -> list:
     if not entries:
         known = " (a quantity of the conformance table: check it with si_ref.conformance.check)" \
             if quantity in QUANTITIES else ""
-        raise ValueError(f"no golden vectors for quantity {quantity!r}{known}; stored quantities: "
-                         f"{list(golden.quantities)}.")
+        close = references.close_names(quantity, golden.quantities)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close and not known else ""
+        raise ValueError(f"no golden vectors for quantity {quantity!r}{known}; {hint}stored quantities: "
+                         f"{', '.join(golden.quantities)}.")
     if reference is None:
         return entries
-    if not isinstance(reference, str):
-        raise TypeError(f"reference must be the name (str) of a stored reference; received {reference!r} of type "
-                        f"{type(reference).__name__}.")
     chosen = [e for e in entries if e["reference"] == reference]
     if not chosen:
-        raise ValueError(f"no golden vectors of {quantity!r} for reference {reference!r}; stored references for "
-                         f"{quantity!r}: {[e['reference'] for e in entries]}.")
+        stored = [e["reference"] for e in entries]
+        close = references.close_names(reference, stored)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise ValueError(f"no golden vectors of {quantity!r} for reference {reference!r}; {hint}stored references "
+                         f"for {quantity!r}: {stored}.")
     return chosen
 
 
@@ -975,7 +996,7 @@ def _combined(per_entry: list, hints: list) -> tuple:
     return tuple(out)
 
 
-def verify(directory, quantity: str, implementation, *, reference: str | None = None,
+def verify(directory, quantity: str, implementation, *, reference=None,
            rtol: float = 1e-6, atol: float = 1e-8) -> Report:
     """Check an implementation against the stored golden vectors of one quantity.
 
@@ -1007,16 +1028,19 @@ def verify(directory, quantity: str, implementation, *, reference: str | None = 
           (a ``GammaSchedule``, ``Interpolant`` or ``GaussianCase``; read its
           parameters), as in :func:`si_ref.conformance.check`. Wrapper constructors
           are used as they are.
-    reference : str, optional
-        Check only this named reference.
+    reference : str, GammaSchedule, Interpolant or GaussianCase, optional
+        Check only this reference: its name in :mod:`si_ref.references` (e.g.
+        ``"mixture-2d-linear-brownian"``), or the object itself (one of that module's, or
+        an equal rebuild: same family and parameters).
     rtol, atol : float
-        Tolerance.
+        Tolerance, finite and >= 0.
 
     Returns
     -------
     Report
-        As :func:`si_ref.conformance.check`: ``examples`` is the number of stored
-        rows evaluated and the summary says how many values were compared. On
+        As :func:`si_ref.conformance.check` (``str(report)`` is the same plain-text
+        report): ``examples`` is the number of stored rows evaluated, ``details`` says
+        which vectors were used and how many values were compared. On
         failure the counterexample is the first failing stored row (t and x, or
         x0, x1, z, of that row), with expected and received values, and the
         diagnoses of :func:`si_ref.conformance.diagnose` that fit every failing
@@ -1026,13 +1050,15 @@ def verify(directory, quantity: str, implementation, *, reference: str | None = 
     ------
     ValueError
         For a missing or corrupted vector folder, a quantity with no stored vectors
-        (the message lists those that exist), a reference with no stored vectors for
-        the quantity, or a bad tolerance.
+        (the message suggests close names and lists those that exist), a reference
+        with no stored vectors for the quantity (or no name), or a negative or NaN tolerance.
     TypeError
-        For an implementation that is neither callable nor a mapping of callables.
+        For an implementation that is neither callable nor a mapping of callables, or
+        a quantity or reference of the wrong type.
     """
     golden = directory if isinstance(directory, GoldenSet) else load(directory)
-    _check_tolerance(rtol, atol)
+    rtol, atol = _check_tolerance(rtol, atol)
+    reference = _reference_name(golden, quantity, reference) if isinstance(quantity, str) else reference
     entries = _select_entries(golden, quantity, reference)
     level = entries[0]["level"]
     chosen = _implementations(implementation, level, entries, reference)
@@ -1074,9 +1100,11 @@ def verify(directory, quantity: str, implementation, *, reference: str | None = 
             first = _counterexample(item, local, smallest if smallest is not None else outcome)
 
     names = sorted({e["reference"] for e, _, _ in chosen})
-    summary = (f"{_summary(quantity)} [golden vectors (format {golden.manifest['format_version']}, si_ref "
-               f"{golden.manifest.get('si_ref_version')}): {values_compared} stored values compared in "
-               f"{rows_checked} rows of {len(names)} reference(s): {', '.join(names)}]")
+    details = (f"golden vectors in {golden.directory} (format {golden.manifest['format_version']}, written by si_ref "
+               f"{golden.manifest.get('si_ref_version')})\n"
+               f"{values_compared} stored values compared, {len(names)} reference(s): {', '.join(names)}")
+    summary = _summary(quantity)
     if first is None:
-        return Report(quantity, True, rows_checked, rtol, atol, summary=summary)
-    return Report(quantity, False, rows_checked, rtol, atol, first, _combined(per_entry, hints), summary=summary)
+        return Report(quantity, True, rows_checked, rtol, atol, summary=summary, details=details)
+    return Report(quantity, False, rows_checked, rtol, atol, first, _combined(per_entry, hints), summary=summary,
+                  details=details)

@@ -42,9 +42,10 @@ from ._checks import as_times, nonnegative_of_time
 from .distributions import Gaussian
 from .gaussian import GaussianCase
 from .interpolants import Interpolant
+from .references import unknown_name_error
 from .schedules import GammaSchedule
 
-__all__ = ["Example", "Mistake", "Quantity", "QUANTITIES", "LEVELS", "quantity", "describe"]
+__all__ = ["Example", "Mistake", "Quantity", "QUANTITIES", "LEVELS", "quantity", "plain_summary", "describe"]
 
 LEVELS = ("schedule", "interpolant", "field", "wrapper", "step")
 
@@ -342,7 +343,10 @@ class Quantity:
     level : str
         One of ``LEVELS``.
     summary : str
-        The definition, in si_ref's convention.
+        The definition, in si_ref's convention (plain text with Unicode formulas).
+    plain : str
+        One line for a terminal (at most ``PLAIN_WIDTH`` characters, no markup), e.g.
+        ``"b = v − γγ̇ s from the velocity v and the score s"``; see :func:`plain_summary`.
     exact : callable
         ``exact(example) -> ndarray``.
     mistakes : tuple of Mistake
@@ -381,6 +385,15 @@ class Quantity:
     parameter: str = ""
     output: str = ""
     needs_eps: bool = False
+    plain: str = ""
+
+    def __post_init__(self):
+        if not self.plain:   # a short definition is its own one-line summary
+            object.__setattr__(self, "plain", self.summary.rstrip("."))
+
+
+#: Longest one-line summary (:attr:`Quantity.plain`): it fits a terminal line after a 30-character name.
+PLAIN_WIDTH = 90
 
 
 def _closed(reference):
@@ -664,6 +677,11 @@ def _wrapper_per_column(q_name):
     return value
 
 
+#: How the last constructor argument(s) of a wrapper are named in summaries.
+_CALL_PARAMETER = {"gamma": "gamma_schedule", "interpolant": "interpolant", "base": "interpolant, base",
+                   "eps": "eps", "diffusion_squared": "diffusion_squared"}
+
+
 def _wrapper_quantities():
     specs = [
         # name, si_ref class, inputs, parameter, output, accepts, families, domain
@@ -733,9 +751,10 @@ def _wrapper_quantities():
                                                             _wrapper_with(name, parameter=_swap_parameter))))
         mistakes.append(_explained(T_WRONG_AXIS, ("the wrapper's coefficients taken at t[j] for column j",
                                                   _wrapper_per_column(name))))
+        call = f"{name}({', '.join(inputs)}, {_CALL_PARAMETER[parameter]})(x, t)"
         out.append(Quantity(
-            name, "wrapper", f"{cls.__name__}: returns the {output} from the exact {', '.join(inputs)} "
-            f"({(cls.__doc__ or '').strip().splitlines()[0]})",
+            name, "wrapper", f"{_PLAIN[name]}; called as {call}, it returns the {output} computed from the "
+            f"exact {', '.join(inputs)}.",
             exact, tuple(mistakes), domain=domain, accepts=requirements[requirement], families=families,
             wrapper=cls, inputs=inputs, parameter=parameter, output=output,
             needs_eps=parameter in ("eps", "diffusion_squared")))
@@ -850,11 +869,61 @@ def _step_quantities():
         domain=lambda ref: (0.0, 0.9), needs_eps=True)]
 
 
+#: One-line plain-text summaries (Unicode formulas, no markup), shown by ``si-ref check --list`` and in reports.
+_PLAIN = {
+    "gamma": "γ(t): the scale of the latent noise γ(t) z; γ(0) = γ(1) = 0",
+    "gamma_dot": "γ̇(t) = dγ/dt; exactly ±inf where infinite (Brownian γ at t = 0 and 1)",
+    "gamma_gamma_dot": "γγ̇(t) = ½ d(γ²)/dt in closed form, finite on [0, 1]",
+    "alpha": "α(t): the coefficient of the base x0 in x_t = α x0 + β x1 + γ z",
+    "alpha_dot": "α̇(t) = dα/dt",
+    "beta": "β(t): the coefficient of the target x1 in x_t = α x0 + β x1 + γ z",
+    "beta_dot": "β̇(t) = dβ/dt",
+    "interpolant": "x_t = α(t) x0 + β(t) x1 + γ(t) z",
+    "interpolant_dot": "dx_t/dt = α̇ x0 + β̇ x1 + γ̇ z: the regression target of the drift b",
+    "interpolant_partial_t": "∂_t I = α̇ x0 + β̇ x1: the regression target of the velocity v",
+    "score": "s = ∇ log ρ_t(x): the score of the density of x_t",
+    "noise": "η = E[z | x_t = x] = −γ s: the noise predictor (plus sign)",
+    "denoise_x0": "x̂0 = E[x0 | x_t = x]: the base denoiser",
+    "denoise_x1": "x̂1 = E[x1 | x_t = x]: the target denoiser",
+    "velocity": "v = E[α̇ x0 + β̇ x1 | x_t = x]",
+    "drift": "b = E[α̇ x0 + β̇ x1 + γ̇ z | x_t = x] = v − γγ̇ s",
+    "log_density": "log ρ_t(x): the log density of x_t, shape (n,)",
+    "divergence": "∇·b(x, t): the divergence of the drift b, shape (n,)",
+    "forward_drift": "b_F = b + ε s: the drift of dX = b_F dt + √(2ε) dW, t increasing",
+    "backward_drift": "b_B = b − ε s: the drift of dX = b_B dt + √(2ε) dW, t decreasing",
+    "ScoreFromNoise": "s = −η/γ from the noise predictor η = E[z | x_t] (γ > 0)",
+    "DriftFromVelocityScore": "b = v − γγ̇ s from the velocity v and the score s",
+    "MirrorVelocityFromScore": "mirror drift b = −γγ̇ s from the score s",
+    "NoiseFromScore": "η = −γ s from the score s",
+    "ScoreFromDenoisers": "s = −(x − α x̂0 − β x̂1)/γ² from both denoisers (γ > 0)",
+    "DenoiserX0FromScore": "x̂0 = m0 − α S0 s from the score (Gaussian base N(m0, S0))",
+    "DenoiserX1FromScore": "x̂1 = (x − α m0 + (α² S0 + γ² I) s)/β from the score (Gaussian base)",
+    "VelocityFromDenoisers": "v = α̇ x̂0 + β̇ x̂1 from both denoisers",
+    "DriftFromDenoisers": "b = α̇ x̂0 + β̇ x̂1 + γ̇ η from both denoisers and the noise η",
+    "DriftFromVelocityNoise": "b = v + γ̇ η from the velocity v and the noise η",
+    "VelocityFromDriftScore": "v = b + γγ̇ s from the drift b and the score s",
+    "ForwardDriftFromDriftScore": "b_F = b + ε s from the drift b and the score s",
+    "BackwardDriftFromDriftScore": "b_B = b − ε s from the drift b and the score s",
+    "SDEDriftFromDriftScore": "b + ½ g² s, the drift of dX = (b + ½ g² s) dt + g dW, from b and s",
+    "ScoreFromDenoiserX0OneSided": "one-sided s = −x̂0/α from the base denoiser x̂0",
+    "ScoreFromDriftOneSided": "one-sided s = −(β b − β̇ x)/(α (α̇ β − α β̇)) from the drift b",
+    "DriftFromScoreOneSided": "one-sided b = (β̇ x − α (α̇ β − α β̇) s)/β from the score s",
+    "MirrorDriftFromNoise": "mirror drift b = γ̇ η from the noise η",
+    "DenoiserX0FromDenoiserX1": "x̂0 = (x − β x̂1)/α from the target denoiser (γ = 0)",
+    "DenoiserX1FromDenoiserX0": "x̂1 = (x − α x̂0)/β from the base denoiser (γ = 0)",
+    "VelocityFromDenoiserX1": "v = α̇ (x − β x̂1)/α + β̇ x̂1 from the target denoiser (γ = 0)",
+    "VelocityFromDenoiserX0": "v = α̇ x̂0 + β̇ (x − α x̂0)/β from the base denoiser (γ = 0)",
+    "DenoiserX0FromVelocity": "x̂0 = (β v − β̇ x)/(α̇ β − α β̇) from the velocity v (γ = 0)",
+    "DenoiserX1FromVelocity": "x̂1 = (α̇ x − α v)/(α̇ β − α β̇) from the velocity v (γ = 0)",
+    "euler_maruyama_step": "x + b_F dt + √(2ε dt) ξ: one Euler–Maruyama step, ξ ~ N(0, I)",
+}
+
+
 def _build_table():
     _WRAPPER_MISTAKES.update(_wrapper_mistake_table())
     table = {}
     for q in _schedule_quantities() + _interpolant_quantities() + _field_quantities() + _wrapper_quantities() + _step_quantities():
-        table[q.name] = q
+        table[q.name] = replace(q, plain=_PLAIN[q.name])
     return table
 
 
@@ -863,12 +932,29 @@ QUANTITIES.update(_build_table())
 
 
 def quantity(name: str) -> Quantity:
-    """The :class:`Quantity` called ``name``; a ValueError lists the valid names."""
+    """The :class:`Quantity` called ``name``.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        For an unknown name: the message suggests the closest names and lists all of them.
+    """
     if not isinstance(name, str):
         raise TypeError(f"quantity must be a name (str) such as 'drift'; received {name!r} of type {type(name).__name__}.")
     if name not in QUANTITIES:
-        raise ValueError(f"unknown quantity {name!r}; valid names: {sorted(QUANTITIES)}.")
+        raise unknown_name_error("quantity", name, QUANTITIES)
     return QUANTITIES[name]
+
+
+def plain_summary(q) -> str:
+    """The one-line plain-text summary of a quantity (a :class:`Quantity` or its name).
+
+    Unicode formulas, no markup, at most ``PLAIN_WIDTH`` characters: what
+    ``si-ref check --list`` prints after each name.
+    """
+    return (q if isinstance(q, Quantity) else quantity(q)).plain
 
 
 # --- descriptions for reports ---------------------------------------------------------------

@@ -10,6 +10,8 @@ Every parameter is a short decimal, so the definitions are exact in any language
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
 from .distributions import Gaussian, GaussianMixture
@@ -34,7 +36,8 @@ from .schedules import (
     ZeroGamma,
 )
 
-__all__ = ["GAMMA_SCHEDULES", "INTERPOLANTS", "CASES", "gamma_schedule", "interpolant", "case", "definition"]
+__all__ = ["GAMMA_SCHEDULES", "INTERPOLANTS", "CASES", "gamma_schedule", "interpolant", "case", "definition",
+           "name_of", "unknown_name_error"]
 
 
 def _schedules() -> dict:
@@ -109,11 +112,38 @@ _CASE_PARTS: dict = _cases()
 CASES: dict = {name: GaussianCase(i, base, target, cross_cov=c) for name, (i, base, target, c) in _CASE_PARTS.items()}
 
 
+def _normalised(name: str) -> str:
+    """Case, '-' and '_' ignored when looking for close names ('Drift' and 'gaussian_2d...' are near misses)."""
+    return name.lower().replace("-", "_")
+
+
+def close_names(name: str, valid, n: int = 3) -> list:
+    """Up to ``n`` names of ``valid`` closest to ``name``, best first: the names containing it
+    ('mirror' → 'mirror-brownian'), then difflib's close matches (spelling mistakes)."""
+    by_key = {}
+    for candidate in valid:
+        by_key.setdefault(_normalised(candidate), candidate)
+    key = _normalised(name)
+    containing = sorted((k for k in by_key if key and key in k), key=len)
+    similar = difflib.get_close_matches(key, list(by_key), n=n, cutoff=0.6)
+    found = list(dict.fromkeys(containing[:n] + similar))[:n]
+    return [by_key[k] for k in found]
+
+
+def unknown_name_error(what: str, name: str, valid) -> ValueError:
+    """A ValueError for an unknown ``what`` (e.g. "quantity") naming the closest valid names and all of them."""
+    valid = list(valid)
+    suggestions = close_names(name, valid)
+    hint = f"did you mean {' or '.join(repr(s) for s in suggestions)}? " if suggestions else ""
+    return ValueError(f"unknown {what} {name!r}; {hint}valid names: {', '.join(sorted(valid))}.")
+
+
 def _lookup(table: dict, name, what: str):
     if not isinstance(name, str):
-        raise TypeError(f"{what} must be a name (str); received {name!r} of type {type(name).__name__}.")
+        raise TypeError(f"{what} must be a name (str) such as {next(iter(table))!r}; received {name!r} of type "
+                        f"{type(name).__name__}.")
     if name not in table:
-        raise ValueError(f"unknown {what} {name!r}; valid names: {sorted(table)}.")
+        raise unknown_name_error(what, name, table)
     return table[name]
 
 
@@ -164,4 +194,45 @@ def definition(name: str) -> dict:
                 "cross_cov": None if c.cross_cov is None else c.cross_cov.tolist(),
                 "coupling": "jointly Gaussian with Cov(x0, x1) = cross_cov" if c.cross_cov is not None
                 else "independent"}
-    raise ValueError(f"unknown reference {name!r}; valid names: {sorted({**GAMMA_SCHEDULES, **INTERPOLANTS, **CASES})}.")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the name (str) of a schedule, interpolant or case; received {name!r} of type "
+                        f"{type(name).__name__}.")
+    raise unknown_name_error("reference", name, {**GAMMA_SCHEDULES, **INTERPOLANTS, **CASES})
+
+
+def name_of(reference):
+    """The name of a schedule, interpolant or case of this module, or None when it has none.
+
+    ``reference`` may be one of the objects of ``GAMMA_SCHEDULES``, ``INTERPOLANTS``
+    or ``CASES`` itself, or an equal rebuild of one (the same family and parameters,
+    compared through :func:`definition`).
+    """
+    if isinstance(reference, GaussianCase):
+        table, kind = CASES, "case"
+    elif isinstance(reference, Interpolant):
+        table, kind = INTERPOLANTS, "interpolant"
+    elif isinstance(reference, GammaSchedule):
+        table, kind = GAMMA_SCHEDULES, "gamma_schedule"
+    else:
+        return None
+    for name, value in table.items():
+        if value is reference:
+            return name
+    wanted = _definition_of(reference)
+    for name, value in table.items():
+        if wanted is not None and _definition_of(value) == wanted:
+            return name
+    return None
+
+
+def _definition_of(reference):
+    """:func:`definition`'s dict for an object (None for a custom interpolant, which has no parameters to compare)."""
+    if isinstance(reference, GaussianCase):
+        if type(reference.interpolant).__name__ == "CustomInterpolant":
+            return None
+        return {"interpolant": _interpolant_definition(reference.interpolant),
+                "base": _distribution_definition(reference.base), "target": _distribution_definition(reference.target),
+                "cross_cov": None if reference.cross_cov is None else reference.cross_cov.tolist()}
+    if isinstance(reference, Interpolant):
+        return None if type(reference).__name__ == "CustomInterpolant" else _interpolant_definition(reference)
+    return _schedule_definition(reference)

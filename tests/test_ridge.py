@@ -218,3 +218,182 @@ _LINEAR = si_ref.LinearInterpolant(si_ref.BrownianGamma())
 ])
 def test_bad_posterior_feature_and_slice_input_raises_a_clear_message(call, exception, fragments):
     assert_raises_naming(call, exception, fragments)
+
+
+# --- Gaussian mixtures fitted by EM, and their posterior features ----------------------------------
+
+import io  # noqa: E402
+
+from si_ref.progress import shown  # noqa: E402
+from si_ref.ridge import (MixturePosteriorFeatures, _batched_cholesky, _batched_forward_solve,  # noqa: E402
+                          fit_gaussian_mixture, mixture_bic, select_gaussian_mixture)
+
+
+def _rotation(angle):
+    return np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+
+
+# three well-separated, anisotropic, correlated components of unequal weights
+_TRUE_MIXTURE = si_ref.GaussianMixture(
+    np.array([0.5, 0.3, 0.2]), np.array([[-3.0, 0.0], [2.0, 2.0], [1.0, -3.0]]),
+    np.stack([_rotation(a) @ np.diag(s) @ _rotation(a).T
+              for a, s in ((0.4, [0.5, 0.02]), (1.3, [0.2, 0.05]), (2.5, [0.3, 0.1]))]))
+
+
+def _matched(fitted, true):
+    """Indices of the fitted components nearest to each true mean."""
+    return [int(np.argmin(np.sum((fitted.means - m) ** 2, axis=1))) for m in true.means]
+
+
+def test_em_recovers_the_weights_means_and_covariances_of_a_sampled_mixture():
+    rng = np.random.default_rng(0)
+    points = _TRUE_MIXTURE.sample(40_000, rng)
+    fitted = fit_gaussian_mixture(points, 3, rng)
+    order = _matched(fitted, _TRUE_MIXTURE)
+    assert sorted(order) == [0, 1, 2]
+    # Monte Carlo accuracy: ~ sqrt(w (1 - w) / n) for weights, sd / sqrt(n w) for means
+    np.testing.assert_allclose(fitted.weights[order], _TRUE_MIXTURE.weights, atol=0.01)
+    np.testing.assert_allclose(fitted.means[order], _TRUE_MIXTURE.means, atol=0.02)
+    np.testing.assert_allclose(fitted.covs[order], _TRUE_MIXTURE.covs, atol=0.03 * 0.5)
+
+
+def test_bic_selects_the_true_number_of_components():
+    rng = np.random.default_rng(1)
+    points = _TRUE_MIXTURE.sample(6000, rng)
+    assert select_gaussian_mixture(points, rng, max_components=6).n_components == 3
+    scores = [mixture_bic(fit_gaussian_mixture(points, k, rng), points) for k in (1, 2, 3)]
+    assert scores[2] < scores[1] < scores[0]
+
+
+def test_em_never_decreases_the_likelihood_and_keeps_covariances_positive_definite():
+    rng = np.random.default_rng(2)
+    points = rng.standard_normal((500, 2)) * [3.0, 0.1]
+    previous = -np.inf
+    for iterations in (1, 3, 10, 50):
+        fitted = fit_gaussian_mixture(points, 5, np.random.default_rng(7), max_iterations=iterations, tolerance=0.0)
+        mean_ll = float(np.mean(fitted.log_prob(points)))
+        assert mean_ll >= previous - 1e-9
+        previous = mean_ll
+        assert (np.linalg.eigvalsh(fitted.covs) > 0).all()
+
+
+def test_batched_cholesky_and_forward_solve_match_scipy():
+    from scipy.linalg import cholesky, solve_triangular
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 5, 3, 3))
+    spd = a @ np.swapaxes(a, -1, -2) + 0.1 * np.eye(3)
+    b = rng.standard_normal((4, 5, 3))
+    L = _batched_cholesky(spd, "A")
+    y = _batched_forward_solve(L, b)
+    for i in range(4):
+        for j in range(5):
+            expected = cholesky(spd[i, j], lower=True)
+            np.testing.assert_allclose(L[i, j], expected, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(y[i, j], solve_triangular(expected, b[i, j], lower=True), rtol=1e-10, atol=1e-12)
+
+
+@given(sis.interpolants(families=["linear", "trig", "vp-trig", "mirror"]), sis.gaussians(2), st.floats(0.05, 0.95),
+       st.integers(0, 2**32 - 1))
+def test_mixture_posterior_features_span_the_exact_fields_of_a_mixture_case(interpolant, base, t, seed):
+    # base and target mixtures of full-covariance components: every field is Σ_p r_p (a_p + B_p x) at fixed t
+    rng = np.random.default_rng(seed)
+    if interpolant.kind == "one-sided":
+        base = si_ref.Gaussian(np.zeros(2), np.eye(2))
+    base_mixture = si_ref.GaussianMixture(np.array([0.6, 0.4]), np.stack([base.mean, base.mean + 1.5]),
+                                          np.stack([base.cov, 0.5 * np.eye(2)]))
+    if interpolant.kind == "mirror":
+        base_mixture = None
+    case = si_ref.GaussianCase(interpolant, base_mixture, _TRUE_MIXTURE)    # mirror: base None
+    features = MixturePosteriorFeatures(interpolant, _TRUE_MIXTURE, base=base_mixture, time_degree=0)
+
+    def draw(n):
+        x1 = _TRUE_MIXTURE.sample(n, rng)
+        x0 = x1 if base_mixture is None else base_mixture.sample(n, rng)
+        return interpolant.interpolant(t, x0, x1, rng.standard_normal((n, 2)))
+    x, x_new = draw(300), draw(50)
+    for field in (case.drift, case.denoise_x1):
+        model = RidgeField(features, alpha=1e-14).fit(x, t, field(x, t))
+        expected = field(x_new, t)
+        np.testing.assert_allclose(model(x_new, t), expected, rtol=1e-5, atol=1e-5 * (1 + np.abs(expected).max()))
+
+
+def test_mixture_responsibilities_are_the_exact_posterior_of_the_pairs():
+    from scipy.stats import multivariate_normal
+    interpolant = si_ref.TrigInterpolant(si_ref.BrownianGamma())
+    base = si_ref.Gaussian(np.array([0.5, -1.0]), np.array([[2.0, 0.3], [0.3, 0.5]]))
+    features = MixturePosteriorFeatures(interpolant, _TRUE_MIXTURE, base=base)
+    x = np.random.default_rng(4).standard_normal((20, 2)) * 2
+    t = 0.7
+    a, b, g = interpolant.alpha(t), interpolant.beta(t), interpolant.gamma(t)
+    density = np.column_stack([
+        w * multivariate_normal(a * base.mean + b * m, a * a * base.cov + b * b * S + g * g * np.eye(2)).pdf(x)
+        for w, m, S in zip(_TRUE_MIXTURE.weights, _TRUE_MIXTURE.means, _TRUE_MIXTURE.covs)])
+    np.testing.assert_allclose(features.responsibilities(x, t), density / density.sum(1, keepdims=True), rtol=1e-9)
+    assert features(x, np.full(20, t)).shape == (20, features.n_features) == (20, 3 * 3 * 3)
+
+
+def test_time_sliced_ridge_reports_one_step_per_slice():
+    rng = np.random.default_rng(0)
+    x, t = rng.uniform(-2, 2, (300, 1)), rng.uniform(0, 1, 300)
+    stream = io.StringIO()
+    with shown(stream):
+        TimeSlicedRidge(lambda t0, t1: PolynomialFeatures(1, degree=1, time_degree=0), [0.0, 0.3, 0.6, 1.0],
+                        alpha=1e-8).fit(x, t, x)
+    assert "slice 3/3" in stream.getvalue()
+
+
+_POLY = PolynomialFeatures(1)
+_X3 = np.zeros((3, 1))
+
+
+@pytest.mark.parametrize("call, exception, fragments", [
+    (lambda: RidgeField(_POLY).fit(_X3, 0.5, _X3, sample_weight=np.zeros(3)), ValueError,
+     ["sample_weight", "not all zero", "sum 0.0"]),
+    (lambda: RidgeField(_POLY).fit(_X3, 0.5, _X3, sample_weight=np.ones(2)), ValueError,
+     ["sample_weight must have shape (n,) = (3,)", "(2,)"]),
+    (lambda: RidgeField(_POLY).fit(_X3, 0.5, _X3, sample_weight=np.array(["a", "b", "c"])), TypeError,
+     ["sample_weight must be real numbers"]),
+    (lambda: TimeSlicedRidge(lambda a, b: _POLY, [0.0, 1.0]).fit(_X3, 0.5, _X3, sample_weight=np.zeros(3)), ValueError,
+     ["sample_weight", "not all zero"]),
+    (lambda: TimeSlicedRidge(lambda a, b: _POLY, [0.0, 1.0]).fit(_X3, 0.5, _X3, sample_weight=np.ones(5)), ValueError,
+     ["sample_weight must have shape (n,) = (3,)", "(5,)"]),
+    (lambda: TimeSlicedRidge(lambda a, b: _POLY, [0.0, 0.5, 1.0]).fit(
+        _X3, np.array([0.1, 0.7, 0.8]), _X3, sample_weight=np.array([0.0, 1.0, 1.0])), ValueError,
+     ["sample_weight is zero for every sample in the slice [0, 0.5)"]),
+    (lambda: PolynomialFeatures(1, degree=3)(np.full((2, 1), 1e300), 0.5), ValueError, ["x is too large", "1e+300"]),
+    (lambda: RidgeField(PosteriorFeatures(_LINEAR, np.zeros((2, 2)), 1.0)).fit(np.full((2, 2), 1e300), 0.5,
+                                                                                np.zeros((2, 2))), ValueError,
+     ["x or y is too large", "1e+300"]),
+    (lambda: MixturePosteriorFeatures(_LINEAR, _TRUE_MIXTURE)(np.full((2, 2), 1e300), 0.5), ValueError,
+     ["x is too large"]),
+    (lambda: MixturePosteriorFeatures(_LINEAR, "ring"), TypeError, ["target must be a si_ref.Gaussian or si_ref.GaussianMixture"]),
+    (lambda: MixturePosteriorFeatures(_LINEAR, _TRUE_MIXTURE, base=si_ref.Gaussian(np.zeros(3), np.eye(3))), ValueError,
+     ["base has dimension 3"]),
+    (lambda: MixturePosteriorFeatures(_LINEAR, _TRUE_MIXTURE, time_degree=-1), ValueError, ["time_degree", "-1"]),
+    (lambda: fit_gaussian_mixture(np.zeros((3, 2)), 4, np.random.default_rng(0)), ValueError,
+     ["n_components must be an integer >= 1 and <= 3", "4"]),
+    (lambda: fit_gaussian_mixture(np.zeros((3, 2)), 2.0, np.random.default_rng(0)), TypeError, ["n_components must be an integer"]),
+    (lambda: fit_gaussian_mixture(np.zeros((3, 2)), 2, 0), TypeError, ["rng must be a numpy.random.Generator"]),
+    (lambda: select_gaussian_mixture(np.zeros((3, 2)), np.random.default_rng(0), max_components=0), ValueError,
+     ["max_components must be an integer >= 1"]),
+], ids=["weights-all-zero", "weights-wrong-length", "weights-not-numbers", "sliced-weights-all-zero",
+        "sliced-weights-wrong-length", "slice-without-weight", "poly-huge-x", "posterior-huge-x",
+        "mixture-huge-x", "mixture-target-not-a-model", "mixture-base-dimension", "mixture-time-degree",
+        "em-too-many-components", "em-components-not-integer", "em-no-rng", "bic-max-components-zero"])
+def test_bad_weights_huge_points_and_mixture_input_raise_a_clear_message(call, exception, fragments):
+    assert_raises_naming(call, exception, fragments)
+
+
+def test_zero_dimensional_arrays_are_accepted_as_scalars():
+    rng = np.random.default_rng(0)
+    x, t = rng.uniform(-1, 1, (50, 1)), rng.uniform(0, 1, 50)
+    model = RidgeField(PolynomialFeatures(1, degree=1, time_degree=0), alpha=np.array(1e-8)).fit(x, t, 2 * x)
+    np.testing.assert_allclose(model(x[:5], np.array(0.3)), 2 * x[:5], rtol=1e-6, atol=1e-6)
+    features = MixturePosteriorFeatures(_LINEAR, _TRUE_MIXTURE, t_range=(np.array(0.1), np.array(0.9)))
+    assert features.t_range == (0.1, 0.9)
+
+
+def test_fourier_features_stay_bounded_for_every_finite_point():
+    features = RandomFourierFeatures(2, 20, rng=np.random.default_rng(0))
+    phi = features(np.array([[1e300, -1e300], [0.0, 0.0]]), 0.5)
+    assert np.isfinite(phi).all() and np.abs(phi[:, :-1]).max() <= np.sqrt(2 / 20)

@@ -8,6 +8,8 @@ states what was expected, what was received, and how to fix it.
 from __future__ import annotations
 
 import numbers
+import os
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -25,6 +27,11 @@ __all__ = [
     "finite_log_weights",
     "squared_norm",
     "offending_times",
+    "enough_memory",
+    "format_bytes",
+    "solver_tolerances",
+    "SOLVER_RTOL_FLOOR",
+    "as_count",
 ]
 
 
@@ -281,3 +288,92 @@ def offending_times(mask: np.ndarray, times: np.ndarray, limit: int = 5) -> list
     ``times`` broadcasts against ``mask`` (a scalar, a column (n, 1) or an array of its shape).
     """
     return np.unique(np.broadcast_to(times, mask.shape)[mask]).tolist()[:limit]
+
+
+def format_bytes(nbytes) -> str:
+    """A byte count in binary units, e.g. ``'14.6 TiB'``."""
+    value = float(nbytes)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024.0 or unit == "PiB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.3g} {unit}"
+        value /= 1024.0
+    return f"{value:.3g} PiB"   # pragma: no cover - the loop returns
+
+
+def _physical_memory():
+    """The machine's physical memory in bytes, or None where the platform does not tell."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+@contextmanager
+def enough_memory(nbytes, what: str, fix: str):
+    """Refuse work whose arrays would need ``nbytes``: a ``ValueError`` instead of a ``MemoryError``.
+
+    Before the block: more than the machine's physical memory is refused up front
+    (on systems that overcommit, such an allocation could succeed and then be
+    killed). During the block: a ``MemoryError`` becomes the same ``ValueError``.
+    ``what`` names the request (e.g. ``"n=10**12 samples of dimension 2"``), ``fix`` says
+    what to do instead.
+    """
+    total = _physical_memory()
+    if total is not None and nbytes > total:
+        raise ValueError(
+            f"{what} would need about {format_bytes(nbytes)} of memory, more than this machine's "
+            f"{format_bytes(total)}; {fix}"
+        )
+    try:
+        yield
+    except MemoryError:
+        raise ValueError(
+            f"{what} would need about {format_bytes(nbytes)} of memory, which could not be allocated; {fix}"
+        ) from None
+
+
+#: ``scipy.integrate.solve_ivp`` silently raises a smaller ``rtol`` to this floor (with a warning).
+SOLVER_RTOL_FLOOR = 100 * np.finfo(np.float64).eps
+
+
+def solver_tolerances(rtol, atol) -> tuple[float, float]:
+    """Validated ``rtol`` and ``atol`` of an adaptive ODE solver (``scipy.integrate.solve_ivp``).
+
+    Both must be finite and positive, and ``rtol`` at least :data:`SOLVER_RTOL_FLOOR`
+    (100 machine epsilons), below which the solver would replace it without telling.
+
+    Raises
+    ------
+    TypeError
+        For a non-number (None, a string, a bool).
+    ValueError
+        For NaN, inf, zero, negative values, or an ``rtol`` below the floor.
+    """
+    rtol, atol = as_positive_real(rtol, "rtol"), as_positive_real(atol, "atol")
+    if rtol < SOLVER_RTOL_FLOOR:
+        raise ValueError(
+            f"rtol must be at least 100 machine epsilons, {SOLVER_RTOL_FLOOR:.3g}; received {rtol!r}. "
+            f"solve_ivp cannot resolve a smaller relative tolerance (it would raise it to that floor)."
+        )
+    return rtol, atol
+
+
+def as_count(value, name: str, *, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (Python or NumPy integer, not bool) as a Python int.
+
+    Raises
+    ------
+    TypeError
+        For a non-integer (a float such as 10.0, a bool, None).
+    ValueError
+        For an integer below ``minimum``.
+    """
+    expected = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(
+            f"{name} must be {expected}; received {value!r} of type {type(value).__name__}. "
+            f"Pass e.g. {name}={max(minimum, 1) * 10}."
+        )
+    if value < minimum:
+        raise ValueError(f"{name} must be {expected}; received {name}={int(value)}.")
+    return int(value)

@@ -12,7 +12,11 @@ integrated backwards from :math:`t_1` to :math:`t_0` with ``solve_ivp``. The
 divergence is the field's exact one when given, else a Hutchinson estimate
 :math:`\xi^\top J\xi` (Gaussian or Rademacher probes ξ, fixed along the path,
 :math:`J\xi` by a central difference of b), else the trace of a
-central-difference Jacobian (2d evaluations; for small d). These two
+central-difference Jacobian (2d evaluations; for small d). Their difference
+step is relative beyond unit scale, :math:`h_i = \text{step}\cdot\max(1, \max_j |x_{ij}|)`
+for row i: a fixed step below the spacing of float64 numbers near x (about
+:math:`2\times10^{-6}` at :math:`|x| = 10^{10}`) would make the quotient rounding noise,
+on which the adaptive solver shrinks its step without end. These two
 estimators are the one place where the library differentiates numerically
 (DESIGN's closed-forms rule): they exist for learned fields that have no
 closed-form divergence, and the divergence source is always chosen
@@ -46,8 +50,18 @@ from typing import NamedTuple
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._checks import as_points, as_real_scalar, as_time_scalar, check_rng, nonnegative_of_time
-from .samplers import _as_grid, _evaluate
+from ._checks import (
+    as_bool,
+    as_count,
+    as_points,
+    as_real_scalar,
+    as_time_scalar,
+    check_rng,
+    enough_memory,
+    nonnegative_of_time,
+    solver_tolerances,
+)
+from .samplers import MAX_SOLVER_EVALUATIONS, _as_grid, _evaluate, budgeted, check_solver_method
 
 __all__ = ["ode_log_likelihood", "sde_log_likelihood", "LikelihoodEstimate", "hutchinson_divergence",
            "finite_difference_divergence"]
@@ -76,26 +90,40 @@ def _scalar_field(f, name, args, n, where):
 
 
 def _check_step(step):
-    step = as_real_scalar(step, "step")
+    step = as_real_scalar(step, "step")      # refuses None, bools, strings, NaN and inf
     if step <= 0:
         raise ValueError(f"step must be a positive difference step; received step={step!r}.")
     return step
 
 
+def _row_steps(x, step):
+    """Difference steps per row, shape (n, 1): step · max(1, max_j |x_ij|), resolvable in float64 at x."""
+    return step * np.maximum(1.0, np.max(np.abs(x), axis=1, keepdims=True))
+
+
+def _check_callable(f, name, what):
+    if not callable(f):
+        raise TypeError(f"{name} must be {what}; received {f!r} of type {type(f).__name__}.")
+    return f
+
+
 def finite_difference_divergence(field, x, t, *, step=1e-5, c=None):
     r""":math:`\nabla\cdot f(x) \approx \sum_i [f_i(x + h e_i) - f_i(x - h e_i)] / 2h` (2d field evaluations).
 
-    x: (n, d); t: one time; returns (n,). Truncation error O(h²).
+    x: (n, d); t: one time; returns (n,). Truncation error O(h²). The step is
+    relative beyond unit scale: row k uses :math:`h = \text{step}\cdot\max(1, \max_j |x_{kj}|)`.
     """
+    _check_callable(field, "field", "a field f(x, t)")
     x, step = as_points(x, "x"), _check_step(step)
     t = as_time_scalar(t, "t")
+    h = _row_steps(x, step)
     total = np.zeros(x.shape[0])
     for i in range(x.shape[1]):
-        shift = np.zeros(x.shape[1])
-        shift[i] = step
+        shift = np.zeros(x.shape)
+        shift[:, i] = h[:, 0]
         plus = _evaluate(field, "field", x + shift, t, c, "divergence")
         minus = _evaluate(field, "field", x - shift, t, c, "divergence")
-        total += (plus[:, i] - minus[:, i]) / (2 * step)
+        total += (plus[:, i] - minus[:, i]) / (2 * h[:, 0])
     return total
 
 
@@ -103,17 +131,26 @@ def hutchinson_divergence(field, x, t, probes, *, step=1e-5, c=None):
     r"""Hutchinson's estimate :math:`\frac1K\sum_k \xi_k^\top J\xi_k` with :math:`J\xi` by a central difference.
 
     ``probes`` has shape (K, n, d) with :math:`E[\xi\xi^\top] = I` (Gaussian or Rademacher).
-    Unbiased for :math:`\operatorname{tr} J` up to the O(step²) difference error.
+    Unbiased for :math:`\operatorname{tr} J` up to the O(step²) difference error. The step is
+    relative beyond unit scale: row k uses :math:`h = \text{step}\cdot\max(1, \max_j |x_{kj}|)`.
     """
+    _check_callable(field, "field", "a field f(x, t)")
     x, step = as_points(x, "x"), _check_step(step)
     t = as_time_scalar(t, "t")
-    probes = np.asarray(probes, dtype=np.float64)
+    probes = np.asarray(probes)
+    if probes.dtype.kind not in "iuf":
+        raise TypeError(f"probes must be real numbers of shape (K, n, d); received dtype {probes.dtype}.")
     if probes.ndim != 3 or probes.shape[1:] != x.shape:
         raise ValueError(f"probes must have shape (K, n, d) with (n, d) = {x.shape}; received shape {probes.shape}.")
+    probes = probes.astype(np.float64)
+    if not np.isfinite(probes).all():
+        raise ValueError("probes must contain only finite values; received NaN or inf. Draw them from N(0, I) "
+                         "or as random signs.")
+    h = _row_steps(x, step)
     estimates = []
     for xi in probes:
-        jvp = (_evaluate(field, "field", x + step * xi, t, c, "divergence")
-               - _evaluate(field, "field", x - step * xi, t, c, "divergence")) / (2 * step)
+        jvp = (_evaluate(field, "field", x + h * xi, t, c, "divergence")
+               - _evaluate(field, "field", x - h * xi, t, c, "divergence")) / (2 * h)
         estimates.append(np.sum(xi * jvp, axis=1))
     return np.mean(estimates, axis=0)
 
@@ -128,7 +165,7 @@ def _probes(kind, n_probes, shape, rng):
 
 def ode_log_likelihood(drift, x, base_log_prob, *, divergence, t_start=1.0, t_end=0.0,
                        n_probes=1, probe="rademacher", rng=None, method="DOP853", rtol=1e-10, atol=1e-10,
-                       step=1e-5, c=None) -> np.ndarray:
+                       step=1e-5, c=None, max_evaluations=MAX_SOLVER_EVALUATIONS) -> np.ndarray:
     r""":math:`\log\rho_{t_{start}}(x)` by integrating the probability flow backwards with :math:`\int\nabla\cdot b`.
 
     Parameters
@@ -147,11 +184,18 @@ def ode_log_likelihood(drift, x, base_log_prob, *, divergence, t_start=1.0, t_en
     n_probes, probe, rng
         For ``"hutchinson"``: probes per point (fixed along the path), their law, the generator.
     method, rtol, atol
-        ``solve_ivp`` settings of the augmented system.
+        ``solve_ivp`` settings of the augmented system: ``method`` one of 'DOP853',
+        'Radau', 'RK45', 'LSODA'; ``rtol`` and ``atol`` finite and positive, ``rtol`` at
+        least 100 machine epsilons.
     step : float
-        Difference step for the estimated divergences.
+        Difference step for the estimated divergences, relative beyond unit scale
+        (row i uses ``step * max(1, max_j |x_ij|)``).
     c : optional
         Conditioning passed to ``drift`` (and a callable ``divergence``) when given.
+    max_evaluations : int
+        Budget of evaluations of the augmented right-hand side (default
+        :data:`~si_ref.samplers.MAX_SOLVER_EVALUATIONS`); each costs one drift
+        evaluation plus those of the divergence (2 per probe, or 2d).
 
     Returns
     -------
@@ -160,23 +204,33 @@ def ode_log_likelihood(drift, x, base_log_prob, *, divergence, t_start=1.0, t_en
     Raises
     ------
     ValueError
-        For an unknown divergence source, a non-positive step, callables that return
-        the wrong shape or non-finite values.
+        For an unknown divergence source or probe law, a non-positive step, bad
+        tolerances or method, callables that return the wrong shape or non-finite
+        values, or a result beyond the float64 range.
     TypeError
-        For a missing ``rng`` with ``"hutchinson"``.
+        For a drift or ``base_log_prob`` that is not callable, a missing ``rng`` with
+        ``"hutchinson"``, or non-numeric tolerances, step or counts.
+    RuntimeError
+        When the solver fails or needs more than ``max_evaluations`` evaluations.
     """
+    _check_callable(drift, "drift", "a field b(x, t)")
+    _check_callable(base_log_prob, "base_log_prob", "a callable log_rho(x) returning shape (n,)")
     x = as_points(x, "x")
     step = _check_step(step)
     t_start, t_end = as_time_scalar(t_start, "t_start"), as_time_scalar(t_end, "t_end")
+    method = check_solver_method(method)
+    rtol, atol = solver_tolerances(rtol, atol)
+    max_evaluations = as_count(max_evaluations, "max_evaluations")
     n, d = x.shape
     if callable(divergence):
         def div(y, t):
             return _scalar_field(divergence, "divergence", (y, t) if c is None else (y, t, c), n, f"at t = {t!r}")
     elif divergence == "hutchinson":
         check_rng(rng)
-        if isinstance(n_probes, bool) or not isinstance(n_probes, (int, np.integer)) or n_probes < 1:
-            raise ValueError(f"n_probes must be a positive integer; received {n_probes!r}.")
-        probes = _probes(probe, int(n_probes), (n, d), rng)
+        n_probes = as_count(n_probes, "n_probes")
+        with enough_memory(8 * n_probes * n * d, f"n_probes={n_probes} probes for {n} points of dimension {d}",
+                           "use fewer probes or points per call."):
+            probes = _probes(probe, n_probes, (n, d), rng)
         div = lambda y, t: hutchinson_divergence(drift, y, t, probes, step=step, c=c)  # noqa: E731
     elif divergence == "finite-difference":
         div = lambda y, t: finite_difference_divergence(drift, y, t, step=step, c=c)  # noqa: E731
@@ -186,20 +240,34 @@ def ode_log_likelihood(drift, x, base_log_prob, *, divergence, t_start=1.0, t_en
             f"'finite-difference'; received {divergence!r}."
         )
 
-    def rhs(t, state):
+    def rhs(t, state, call):
         y = state[:n * d].reshape(n, d)
-        b = _evaluate(drift, "drift", y, t, c, "ode")
+        b = _evaluate(drift, "drift", y, t, c, f"(solver call {call})")
         return np.concatenate([b.ravel(), div(y, t)])   # d/dt ∫ ∇·b = ∇·b
 
     start = np.concatenate([x.ravel(), np.zeros(n)])
-    solution = solve_ivp(rhs, (t_start, t_end), start, method=method, rtol=rtol, atol=atol)
+    solution = solve_ivp(budgeted(rhs, max_evaluations, "ode_log_likelihood"), (t_start, t_end), start,
+                         method=method, rtol=rtol, atol=atol)
     if not solution.success:
         raise RuntimeError(f"solve_ivp failed: {solution.message}")
     end = solution.y[:, -1]
     x_end, integral = end[:n * d].reshape(n, d), end[n * d:]
+    if not np.isfinite(end).all():
+        raise ValueError(f"the probability flow from t = {t_start!r} left the float64 range before t = {t_end!r}; "
+                         f"rescale x or the field.")
     # integral = ∫_{t_start}^{t_end} ∇·b dt = −∫_{t_end}^{t_start} ∇·b dt, and
     # log ρ_{t_start}(x) = log ρ_{t_end}(X_{t_end}) − ∫_{t_end}^{t_start} ∇·b dt
-    return _scalar_field(base_log_prob, "base_log_prob", (x_end,), n, f"at t = {t_end!r}") + integral
+    with np.errstate(over="ignore"):
+        result = _scalar_field(base_log_prob, "base_log_prob", (x_end,), n, f"at t = {t_end!r}") + integral
+    _check_finite_result(result, "the log-likelihood")
+    return result
+
+
+def _check_finite_result(values, what):
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(f"{what} overflows float64 at row {int(np.argmax(bad.ravel()))} (|value| > 1.8e308); "
+                         f"rescale the problem.")
 
 
 def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift, divergence_score, grid,
@@ -240,6 +308,9 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
     LikelihoodEstimate
         Mean over paths, its standard error, and the per-path values.
     """
+    _check_callable(drift, "drift", "a field b(x, t)")
+    _check_callable(score, "score", "a field s(x, t)")
+    control_variate = as_bool(control_variate, "control_variate")
     x = as_points(x, "x")
     grid = _as_grid(grid)
     if not grid[-1] < grid[0]:
@@ -250,12 +321,17 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
         if not callable(f):
             raise TypeError(f"{name} must be a callable; received {f!r}.")
     check_rng(rng)
-    if isinstance(n_paths, bool) or not isinstance(n_paths, (int, np.integer)) or n_paths < 2:
+    if not isinstance(n_paths, (bool, np.bool_)) and isinstance(n_paths, (int, np.integer)) and n_paths < 2:
         raise ValueError(f"n_paths must be an integer >= 2 (for a standard error); received {n_paths!r}.")
+    n_paths = as_count(n_paths, "n_paths", minimum=2)
+    nonnegative_of_time(eps, np.asarray(float(grid[0])), "eps")        # refuse a bad eps before any work
     n, d = x.shape
-    y = np.repeat(x[None], n_paths, axis=0).reshape(n_paths * n, d)
-    integral = np.zeros(n_paths * n)
-    martingale = np.zeros(n_paths * n)
+    # the path states and their field values: about 6 arrays of n_paths · n · d numbers
+    with enough_memory(48 * n_paths * n * d, f"n_paths={n_paths} paths for {n} points of dimension {d}",
+                       "use fewer paths per call and average the estimates."):
+        y = np.repeat(x[None], n_paths, axis=0).reshape(n_paths * n, d)
+        integral = np.zeros(n_paths * n)
+        martingale = np.zeros(n_paths * n)
     for step in range(grid.size - 1):
         t, t_next = float(grid[step]), float(grid[step + 1])
         h = t - t_next                                             # > 0: the step in reversed time
@@ -270,8 +346,10 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
         dw = np.sqrt(h) * rng.standard_normal(y.shape)
         martingale += np.sqrt(2 * e) * np.sum(s * dw, axis=1)
         y = y - h * (b - e * s) + np.sqrt(2 * e) * dw              # backward SDE, t decreasing
-    samples = _scalar_field(base_log_prob, "base_log_prob", (y,), y.shape[0], f"at t = {float(grid[-1])!r}") - integral
-    if control_variate:
-        samples = samples - martingale
+    with np.errstate(over="ignore", invalid="ignore"):
+        samples = _scalar_field(base_log_prob, "base_log_prob", (y,), y.shape[0], f"at t = {float(grid[-1])!r}") - integral
+        if control_variate:
+            samples = samples - martingale
+    _check_finite_result(samples, "a path's log-likelihood")
     samples = samples.reshape(n_paths, n)
     return LikelihoodEstimate(samples.mean(axis=0), samples.std(axis=0, ddof=1) / np.sqrt(n_paths), samples)

@@ -35,7 +35,17 @@ from typing import Callable, NamedTuple
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ._checks import as_points, as_time_scalar, as_times, check_rng, nonnegative_of_time
+from ._checks import (
+    as_count,
+    as_points,
+    as_real_scalar,
+    as_time_scalar,
+    as_times,
+    check_rng,
+    enough_memory,
+    nonnegative_of_time,
+    solver_tolerances,
+)
 
 __all__ = [
     "ButcherTableau",
@@ -53,7 +63,13 @@ __all__ = [
     "uniform_grid",
     "integrate",
     "integrate_reference",
+    "MAX_SOLVER_EVALUATIONS",
 ]
+
+#: Default budget of right-hand-side evaluations of the adaptive solvers (``integrate_reference``,
+#: ``ode_log_likelihood``): a smooth problem at the default tolerances needs a few thousand; a field
+#: the solver cannot resolve (noisy, discontinuous) would otherwise shrink the step without end.
+MAX_SOLVER_EVALUATIONS = 50_000
 
 
 # --- time grids ----------------------------------------------------------------------------------
@@ -65,11 +81,11 @@ def uniform_grid(t_start, t_end, n_steps) -> np.ndarray:
     an endpoint where it is singular.
     """
     t_start, t_end = as_time_scalar(t_start, "t_start"), as_time_scalar(t_end, "t_end")
-    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer; received {n_steps!r}.")
+    n_steps = as_count(n_steps, "n_steps")
     if t_start == t_end:
         raise ValueError(f"t_start and t_end must differ; received both {t_start!r}.")
-    grid = t_start + (t_end - t_start) * (np.arange(n_steps + 1) / n_steps)
+    with enough_memory(16 * (n_steps + 1), f"a grid of n_steps={n_steps}", "pass fewer steps."):
+        grid = t_start + (t_end - t_start) * (np.arange(n_steps + 1) / n_steps)
     grid[-1] = t_end  # the last step lands exactly on the final time
     return grid
 
@@ -161,7 +177,13 @@ def _stage_time(t, t_next, fraction):
 
 
 class ButcherTableau(NamedTuple):
-    """An explicit Runge-Kutta method: stages k_i = f(t + c_i h, x + h Σ_j a_ij k_j), x' = x + h Σ b_i k_i."""
+    """An explicit Runge-Kutta method: stages k_i = f(t + c_i h, x + h Σ_{j<i} a_ij k_j), x' = x + h Σ b_i k_i.
+
+    ``a`` has one row per stage; row i lists a_i0, ..., a_i,i-1 (it may be padded with zeros
+    up to s entries, as in a full matrix). ``b`` (weights, summing to 1) and ``c`` (nodes in
+    [0, 1], so that stage times stay inside the step) have s entries each. Checked by
+    :class:`ExplicitRungeKutta`.
+    """
 
     name: str
     order: int
@@ -177,12 +199,75 @@ RK4_TABLEAU = ButcherTableau(
 )
 
 
+#: The weights b of a tableau must sum to 1 within this tolerance (consistency: order >= 1).
+TABLEAU_WEIGHT_TOLERANCE = 1e-12
+
+
+def _check_tableau(tableau) -> None:
+    """Refuse what is not an explicit, consistent Butcher tableau, naming the offending entry."""
+    if not isinstance(tableau, ButcherTableau):
+        raise TypeError(
+            f"tableau must be a ButcherTableau(name, order, a, b, c), e.g. si_ref.samplers.RK4_TABLEAU; "
+            f"received {tableau!r} of type {type(tableau).__name__}."
+        )
+    as_count(tableau.order, "tableau.order")
+    parts = {}
+    for part in ("a", "b", "c"):
+        value = getattr(tableau, part)
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(f"tableau.{part} must be a tuple; received {value!r} of type {type(value).__name__}.")
+        parts[part] = value
+    s = len(parts["b"])
+    if s == 0 or len(parts["a"]) != s or len(parts["c"]) != s:
+        raise ValueError(
+            f"tableau must have as many rows of a and nodes c as weights b (s stages); received "
+            f"{len(parts['a'])} rows of a, {len(parts['b'])} weights b and {len(parts['c'])} nodes c."
+        )
+    for i, row in enumerate(parts["a"]):
+        if not isinstance(row, (tuple, list)) or len(row) > s:
+            raise ValueError(
+                f"tableau.a[{i}] must be a tuple of at most s = {s} coefficients; received {row!r}."
+            )
+        for j, entry in enumerate(row):
+            value = as_real_scalar(entry, f"tableau.a[{i}][{j}]")
+            if j >= i and value != 0.0:
+                raise ValueError(
+                    f"tableau.a[{i}][{j}] = {value!r} makes the method implicit (stage {i} would use "
+                    f"stage {j} >= {i}); only explicit methods are supported: set entries on and above "
+                    f"the diagonal to 0."
+                )
+    weights = [as_real_scalar(v, f"tableau.b[{i}]") for i, v in enumerate(parts["b"])]
+    for i, node in enumerate(parts["c"]):
+        value = as_real_scalar(node, f"tableau.c[{i}]")
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(
+                f"tableau.c[{i}] must lie in [0, 1] so that the stage time t + c h stays inside the step; "
+                f"received {value!r}."
+            )
+    if abs(sum(weights) - 1.0) > TABLEAU_WEIGHT_TOLERANCE:
+        raise ValueError(
+            f"tableau.b must sum to 1 (a consistent method); received weights summing to {sum(weights)!r}."
+        )
+
+
 @dataclass(frozen=True)
 class ExplicitRungeKutta:
-    """An ODE stepper given by its Butcher tableau."""
+    """An ODE stepper given by its Butcher tableau (checked: explicit, consistent, nodes in [0, 1]).
+
+    Raises
+    ------
+    TypeError
+        For a ``tableau`` that is not a :class:`ButcherTableau`, or non-real entries.
+    ValueError
+        For mismatched lengths of a, b and c, nonzero entries on or above the diagonal
+        of a, nodes outside [0, 1], or weights that do not sum to 1.
+    """
 
     tableau: ButcherTableau
     stochastic = False
+
+    def __post_init__(self):
+        _check_tableau(self.tableau)
 
     def step(self, field, x, t, t_next, c, step):
         """One step from (x, t) to t_next (t_next < t on decreasing grids)."""
@@ -278,10 +363,21 @@ class Solution(NamedTuple):
     states: np.ndarray
 
 
+def _save_times(save_at) -> np.ndarray:
+    """Validated ``save_at`` times, flattened; an empty request is refused (omit it for the ends)."""
+    wanted = as_times(save_at, "save_at").reshape(-1)
+    if wanted.size == 0:
+        raise ValueError(
+            "save_at must hold at least one time; received an empty array. Omit save_at to save "
+            "the first and last states."
+        )
+    return wanted
+
+
 def _save_indices(grid, save_at):
     if save_at is None:
         return np.array([0, grid.size - 1])
-    wanted = as_times(save_at, "save_at").reshape(-1)
+    wanted = _save_times(save_at)
     indices = []
     for s in wanted:
         hit = np.flatnonzero(grid == s)
@@ -309,8 +405,10 @@ def integrate(term, stepper, grid, x_start, *, save_at=None, rng=None, c=None) -
         The state at ``grid[0]`` (not modified).
     save_at : array_like, optional
         Grid times at which to save the state (default: the first and last).
-    rng : numpy.random.Generator
-        Required for SDE steppers; the same seed gives bit-identical paths.
+    rng : numpy.random.Generator, optional
+        Required for SDE steppers; the same seed gives bit-identical paths. ODE
+        steppers use no randomness: leave it None (anything else but a Generator
+        is refused, so that a wrong argument is never silently ignored).
     c : optional
         Conditioning passed to the fields as ``f(x, t, c)`` when given.
 
@@ -322,10 +420,12 @@ def integrate(term, stepper, grid, x_start, *, save_at=None, rng=None, c=None) -
     Raises
     ------
     ValueError
-        For a grid that is not strictly monotone or leaves [0, 1], or a field that
-        returns the wrong shape or a non-finite value (the step and time are named).
+        For a grid that is not strictly monotone or leaves [0, 1], an empty ``save_at``
+        or one off the grid, or a field that returns the wrong shape or a non-finite
+        value (the step and time are named).
     TypeError
-        For a stepper that does not match the term, or a missing ``rng``.
+        For a stepper that does not match the term, a missing ``rng`` for an SDE, or
+        an ``rng`` that is not a ``numpy.random.Generator``.
     """
     grid = _as_grid(grid)
     x = as_points(x_start, "x_start")
@@ -342,7 +442,7 @@ def integrate(term, stepper, grid, x_start, *, save_at=None, rng=None, c=None) -
         )
     if not stochastic and not callable(term):
         raise TypeError(f"term must be a field f(x, t); received {term!r}.")
-    if stochastic:
+    if stochastic or rng is not None:
         check_rng(rng)
     sign = 1.0 if grid[-1] > grid[0] else -1.0   # forward SDE on increasing grids, backward otherwise
     saved = _save_indices(grid, save_at)
@@ -361,33 +461,89 @@ def integrate(term, stepper, grid, x_start, *, save_at=None, rng=None, c=None) -
     return Solution(times=grid[saved], states=states)
 
 
+SOLVER_METHODS = ("DOP853", "Radau", "RK45", "LSODA")
+
+
+def check_solver_method(method) -> str:
+    """One of :data:`SOLVER_METHODS` (the ``solve_ivp`` methods si_ref accepts)."""
+    if not isinstance(method, str) or method not in SOLVER_METHODS:
+        raise ValueError(f"method must be 'DOP853' or 'Radau' (or 'RK45', 'LSODA'); received {method!r}.")
+    return method
+
+
+def budgeted(rhs, max_evaluations, what):
+    """``rhs`` that refuses to be called more than ``max_evaluations`` times (a guard for ``solve_ivp``).
+
+    An adaptive solver shrinks its step without end on a right-hand side it cannot
+    resolve (noisy or discontinuous values); the budget turns that into a clear error.
+    """
+    calls = [0]
+
+    def counted(t, y):
+        calls[0] += 1
+        if calls[0] > max_evaluations:
+            raise RuntimeError(
+                f"{what} did not finish within max_evaluations={max_evaluations} evaluations of the right-hand "
+                f"side (now at t = {float(t)!r}): the adaptive solver keeps shrinking its step, which happens "
+                f"when the field is noisy or discontinuous at the scale of rtol/atol. Loosen rtol/atol, "
+                f"smooth the field, or raise max_evaluations."
+            )
+        return rhs(t, y, calls[0])
+
+    return counted
+
+
 def integrate_reference(field, x_start, t_start, t_end, *, save_at=None, method="DOP853",
-                        rtol=1e-10, atol=1e-12, c=None) -> Solution:
+                        rtol=1e-10, atol=1e-12, c=None, max_evaluations=MAX_SOLVER_EVALUATIONS) -> Solution:
     r"""Ground-truth ODE trajectories with ``scipy.integrate.solve_ivp`` (adaptive; DOP853 or Radau).
 
     All n points are integrated as one system of size n·d. ``save_at`` (default:
     the end points) may be any times between ``t_start`` and ``t_end``; the solver
-    stops at them exactly (``t_eval``).
+    stops at them exactly (``t_eval``), and they are returned once each, in the order
+    of integration (as :func:`integrate` does).
+
+    Parameters
+    ----------
+    rtol, atol : float
+        Finite and positive; ``rtol`` at least 100 machine epsilons (smaller values are
+        refused, where ``solve_ivp`` would silently raise them).
+    max_evaluations : int
+        Budget of field evaluations (default :data:`MAX_SOLVER_EVALUATIONS`).
+
+    Raises
+    ------
+    TypeError
+        For a field that is not callable, or non-numeric tolerances.
+    ValueError
+        For bad points or times, an empty ``save_at`` or times outside the span, bad
+        tolerances or method, or a field returning the wrong shape or NaN/inf.
+    RuntimeError
+        When the solver fails or exceeds ``max_evaluations``.
     """
-    if method not in ("DOP853", "Radau", "RK45", "LSODA"):
-        raise ValueError(f"method must be 'DOP853' or 'Radau' (or 'RK45', 'LSODA'); received {method!r}.")
+    if not callable(field):
+        raise TypeError(f"field must be a callable f(x, t); received {field!r}.")
+    method = check_solver_method(method)
+    rtol, atol = solver_tolerances(rtol, atol)
+    max_evaluations = as_count(max_evaluations, "max_evaluations")
     x = as_points(x_start, "x_start")
     t_start, t_end = as_time_scalar(t_start, "t_start"), as_time_scalar(t_end, "t_end")
     if t_start == t_end:
         raise ValueError(f"t_start and t_end must differ; received both {t_start!r}.")
-    times = np.array([t_start, t_end]) if save_at is None else as_times(save_at, "save_at").reshape(-1)
+    times = np.array([t_start, t_end]) if save_at is None else _save_times(save_at)
     low, high = min(t_start, t_end), max(t_start, t_end)
     if ((times < low) | (times > high)).any():
         raise ValueError(f"save_at times must lie between t_start = {t_start!r} and t_end = {t_end!r}; "
                          f"received {times.tolist()}.")
+    times = np.unique(times)                      # increasing, each once
+    if t_end < t_start:
+        times = times[::-1]                       # solve_ivp wants t_eval in the order of integration
     shape = x.shape
-    calls = [0]
 
-    def rhs(t, y):
-        calls[0] += 1
-        return _evaluate(field, "field", y.reshape(shape), t, c, f"(solver call {calls[0]})").ravel()
+    def rhs(t, y, call):
+        return _evaluate(field, "field", y.reshape(shape), t, c, f"(solver call {call})").ravel()
 
-    solution = solve_ivp(rhs, (t_start, t_end), x.ravel(), method=method, t_eval=times, rtol=rtol, atol=atol)
+    solution = solve_ivp(budgeted(rhs, max_evaluations, "integrate_reference"), (t_start, t_end), x.ravel(),
+                         method=method, t_eval=times, rtol=rtol, atol=atol)
     if not solution.success:
         raise RuntimeError(f"solve_ivp failed: {solution.message}")
     return Solution(times=solution.t, states=solution.y.T.reshape((-1,) + shape))

@@ -502,3 +502,293 @@ def test_a_mistake_undefined_at_some_failing_inputs_is_still_named(seed):
     assert not report.passed and report.diagnosis_names[:1] == ("alpha-beta-swapped",), str(report)
     report = C.check(CASE.noise, "score", CASE, seed=seed, **FAST)   # −γ s is undefined as a match where γ = 0
     assert not report.passed and report.diagnosis_names[:1] == ("score-scaling",), str(report)
+
+
+# --- readable reports --------------------------------------------------------------------------------
+
+def report_lines_without_markup(report):
+    from test_quantities import balanced, markup_in
+
+    text = str(report)
+    assert markup_in(text) == [], text
+    definition = [line for line in text.splitlines() if line.startswith("  definition: ")]
+    assert len(definition) == 1 and balanced(definition[0]), text
+    assert definition[0] == f"  definition: {QUANTITIES[report.quantity].plain}"
+    return text
+
+
+@pytest.mark.parametrize("name, implementation, reference", [
+    ("DriftFromVelocityScore", WrongSignDrift, TWO_SIDED),
+    ("ScoreFromNoise", ScoreFromMinusNoise, TWO_SIDED),
+    ("DenoiserX1FromScore", S.DenoiserX1FromScore, ONE_SIDED),
+    ("drift", lambda x, t: TWO_SIDED.drift(x, t) + 0.1, TWO_SIDED),
+    ("euler_maruyama_step", em_step_without_sqrt_dt, TWO_SIDED),
+], ids=["failing-with-diagnosis", "wrapper-noise-sign", "passing-wrapper", "failing-without-diagnosis", "step"])
+def test_reports_are_plain_text(name, implementation, reference):
+    report = C.check(implementation, name, reference, eps=EPS, **FAST)
+    text = report_lines_without_markup(report)
+    assert text.splitlines()[0] == f"si_ref conformance: {name}: {'PASS' if report.passed else 'FAIL'}"
+
+
+# --- the tolerance scales with |expected| ----------------------------------------------------------------
+
+def scaled_drift(factor):
+    return lambda x, t: factor * TWO_SIDED.drift(x, t)
+
+
+def test_twice_the_exact_value_fails_at_rtol_one_half():
+    """|2e − e| = |e| > 0.5 |e|: a tolerance scaled by |received| (|e| <= 0.5 |2e|) would pass it."""
+    report = C.check(scaled_drift(2.0), "drift", TWO_SIDED, rtol=0.5, **FAST)
+    assert not report.passed
+    c = report.counterexample
+    np.testing.assert_allclose(c.received, 2.0 * c.expected, rtol=1e-15)
+    assert c.max_rel_error == pytest.approx(1.0, rel=1e-12)
+
+
+def test_one_point_two_times_the_exact_value_passes_at_rtol_one_half():
+    assert C.check(scaled_drift(1.2), "drift", TWO_SIDED, rtol=0.5, **FAST).passed
+    assert not C.check(scaled_drift(1.2), "drift", TWO_SIDED, rtol=0.1, **FAST).passed
+
+
+def test_atol_zero_asks_for_relative_agreement_only():
+    assert C.check(TWO_SIDED.drift, "drift", TWO_SIDED, rtol=0.0, atol=0.0, **FAST).passed
+    offset = lambda t: S.BrownianGamma().gamma(t) + 1e-12   # noqa: E731   γ(0) = 0 exactly
+    assert C.check(offset, "gamma", S.BrownianGamma(), times=[0.0, 0.5], **FAST).passed    # within atol = 1e-8
+    report = C.check(offset, "gamma", S.BrownianGamma(), times=[0.0, 0.5], atol=0.0, **FAST)
+    assert not report.passed and 0.0 in np.ravel(report.counterexample.inputs["t"])   # 1e-12 > 0 + rtol · 0
+
+
+# --- flaky implementations -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0])
+def test_an_implementation_with_fresh_noise_each_call_is_reported_as_not_deterministic(scale):
+    rng = np.random.default_rng(5)
+
+    def noisy_drift(x, t):
+        return TWO_SIDED.drift(x, t) + scale * rng.standard_normal(np.shape(x))
+
+    report = C.check(noisy_drift, "drift", TWO_SIDED, max_examples=20)      # a report, not an exception
+    assert not report.passed
+    assert "is not deterministic" in report.counterexample.error, str(report)
+    assert "not deterministic" in str(report)
+
+
+def test_noise_below_the_tolerance_is_not_called_flaky():
+    """Repeated calls may differ in the last bits (parallel reductions): within rtol they are the same value."""
+    rng = np.random.default_rng(6)
+
+    def jittery_drift(x, t):
+        exact = TWO_SIDED.drift(x, t)
+        return exact * (1.0 + 1e-12 * rng.standard_normal(exact.shape))
+
+    assert C.check(jittery_drift, "drift", TWO_SIDED, **FAST).passed
+
+
+def test_an_implementation_that_raises_on_its_second_call_is_not_deterministic():
+    calls = [0]
+
+    def second_call_raises(x, t):
+        calls[0] += 1
+        if calls[0] % 2 == 0:
+            raise RuntimeError("state exhausted")
+        return TWO_SIDED.drift(x, t)
+
+    report = C.check(second_call_raises, "drift", TWO_SIDED, **FAST)
+    assert not report.passed and "not deterministic" in report.counterexample.error
+    assert "RuntimeError: state exhausted" in report.counterexample.error
+
+
+# --- the reported errors are exact ----------------------------------------------------------------------
+
+def reported_number(text, label):
+    """The number after ``label = `` on the report line that starts with ``label`` (or holds it after a ';')."""
+    import re
+    match = re.search(r"^  (?:.*; )?" + re.escape(label) + r" = ([^;,\s]+)", text, flags=re.MULTILINE)
+    assert match, text
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize("shrink", [False, True])
+def test_reported_errors_are_those_of_the_implementation_at_the_reported_input(shrink):
+    def wrong(x, t):   # wrong by a relative 1e-3 and an absolute 2e-4
+        return TWO_SIDED.drift(x, t) * (1 + 1e-3) + 2e-4
+
+    report = C.check(wrong, "drift", TWO_SIDED, max_examples=25, shrink=shrink)
+    c = report.counterexample
+    x, t = c.inputs["x"], c.inputs["t"]
+    # independently: si_ref's closed form (not the checker's copy) and the implementation, at the reported input
+    expected = TWO_SIDED.drift(x, t)
+    received = wrong(x, t)
+    np.testing.assert_array_equal(c.expected, expected)
+    np.testing.assert_array_equal(c.received, received)
+    difference = np.abs(received - expected)
+    assert c.max_abs_error == float(np.max(difference))
+    assert c.max_rel_error == float(np.max(difference / np.abs(expected)))
+    text = str(report)
+    assert reported_number(text, "max |received - expected|") == c.max_abs_error
+    assert reported_number(text, "max relative error") == c.max_rel_error
+    # the printed inputs are the exact inputs: reading them back gives the same floats
+    assert reported_number(text.replace("[", "").replace("]", ""), "t") == float(np.ravel(t)[0])
+
+
+def test_relative_error_is_undefined_where_every_expected_value_is_zero():
+    shifted = lambda t: S.BrownianGamma().gamma(t) + 0.25   # noqa: E731   γ(0) = 0 exactly
+    report = C.check(shifted, "gamma", S.BrownianGamma(), times=[0.0], **FAST)
+    c = report.counterexample
+    assert np.all(c.expected == 0.0) and c.max_abs_error == 0.25
+    assert np.isnan(c.max_rel_error)
+    assert "max relative error = undefined (every expected value is 0)" in str(report)
+
+
+def test_an_infinite_error_is_reported_as_inf():
+    def gamma_dot(t):   # −∞ for +∞ at t = 0 (Brownian γ̇)
+        values = S.BrownianGamma().gamma_dot(t)
+        return np.where(np.isinf(values), -values, values)
+
+    report = C.check(gamma_dot, "gamma_dot", S.BrownianGamma(), times=[0.0], **FAST)
+    assert not report.passed and report.counterexample.max_abs_error == np.inf
+
+
+# --- bad inputs -----------------------------------------------------------------------------------------
+
+def check_drift(**options):
+    return lambda: C.check(TWO_SIDED.drift, "drift", TWO_SIDED, **options)
+
+
+def drift_example():
+    from si_ref.quantities import Example
+    return Example(TWO_SIDED, 0.3, x=np.array([[0.5, -0.25]]))   # γγ̇ ≠ 0 (it vanishes at t = 1/2)
+
+
+BAD_CHECK_OPTIONS = [
+    ("eps-negative", lambda: C.check(TWO_SIDED.drift, "forward_drift", TWO_SIDED, eps=-1.0), ValueError,
+     ["eps must be a finite number >= 0", "-1.0"]),
+    ("eps-nan", lambda: C.check(TWO_SIDED.drift, "forward_drift", TWO_SIDED, eps=float("nan")), ValueError,
+     ["eps must be finite", "nan"]),
+    ("eps-string", lambda: C.check(TWO_SIDED.drift, "forward_drift", TWO_SIDED, eps="0.5"), TypeError,
+     ["eps must be a real number", "'0.5'"]),
+    ("eps-bool", check_drift(eps=True), TypeError, ["eps must be a real number", "True"]),
+    ("rtol-nan", check_drift(rtol=float("nan")), ValueError, ["rtol must be finite", "nan"]),
+    ("atol-negative", check_drift(atol=-1e-9), ValueError, ["atol must be a finite number >= 0", "-1e-09"]),
+    ("atol-string", check_drift(atol="1e-8"), TypeError, ["atol must be a real number", "'1e-8'"]),
+    ("shrink-string", check_drift(shrink="yes"), TypeError, ["shrink must be True or False", "'yes'"]),
+    ("shrink-int", check_drift(shrink=1), TypeError, ["shrink must be True or False", "1"]),
+    ("seed-negative", check_drift(seed=-1), ValueError, ["seed must be an integer >= 0", "-1"]),
+    ("max-examples-float", check_drift(max_examples=2.5), ValueError, ["max_examples must be an integer >= 1", "2.5"]),
+    ("times-nan", check_drift(times=[float("nan")]), ValueError, ["times must be", "nan"]),
+    ("times-strings", check_drift(times=["a"]), TypeError, ["times must be a sequence of numbers", "'a'"]),
+    ("unknown-quantity", lambda: C.check(TWO_SIDED.drift, "drfit", TWO_SIDED), ValueError,
+     ["unknown quantity 'drfit'", "did you mean 'drift'", "valid names:"]),
+]
+
+
+@pytest.mark.parametrize("call, error, fragments", [row[1:] for row in BAD_CHECK_OPTIONS],
+                         ids=[row[0] for row in BAD_CHECK_OPTIONS])
+def test_bad_check_options_raise_naming_the_argument(call, error, fragments):
+    from reference import assert_raises_naming
+    assert_raises_naming(call, error, fragments)
+
+
+BAD_DIAGNOSE_CALLS = [
+    ("example-none", lambda: C.diagnose("drift", None, np.zeros((1, 2))), TypeError,
+     ["example must be a si_ref.quantities.Example", "NoneType"]),
+    ("reference-of-another-level", lambda: C.diagnose("gamma", drift_example(), np.zeros(1)), TypeError,
+     ["example.reference", "must be a GammaSchedule", "GaussianCase"]),
+    ("rtol-nan", lambda: C.diagnose("drift", drift_example(), np.zeros((1, 2)), rtol=float("nan")), ValueError,
+     ["rtol must be finite", "nan"]),
+    ("atol-negative", lambda: C.diagnose("drift", drift_example(), np.zeros((1, 2)), atol=-1.0), ValueError,
+     ["atol must be a finite number >= 0", "-1.0"]),
+    ("received-wrong-ndim", lambda: C.diagnose("drift", drift_example(), np.zeros(2)), ValueError,
+     ["received must have the shape", "(1, 2)", "received shape (2,)"]),
+    ("received-wrong-shape", lambda: C.diagnose("drift", drift_example(), np.zeros((2, 1))), ValueError,
+     ["received must have the shape", "(1, 2)", "(2, 1)"]),
+    ("received-strings", lambda: C.diagnose("drift", drift_example(), np.array([["a", "b"]])), TypeError,
+     ["received must be real numbers"]),
+    ("eps-missing", lambda: C.diagnose("forward_drift", drift_example(), np.zeros((1, 2))), ValueError,
+     ["depends on eps", "eps=None"]),
+    ("unknown-quantity", lambda: C.diagnose("scroe", drift_example(), np.zeros((1, 2))), ValueError,
+     ["did you mean 'score'"]),
+]
+
+
+@pytest.mark.parametrize("call, error, fragments", [row[1:] for row in BAD_DIAGNOSE_CALLS],
+                         ids=[row[0] for row in BAD_DIAGNOSE_CALLS])
+def test_bad_diagnose_calls_raise_naming_the_argument(call, error, fragments):
+    from reference import assert_raises_naming
+    assert_raises_naming(call, error, fragments)
+
+
+def test_diagnose_names_the_mistake_at_one_example():
+    ex = drift_example()
+    wrong = TWO_SIDED.velocity(ex.x, ex.t) + TWO_SIDED.interpolant.gamma_gamma_dot(ex.t) * TWO_SIDED.score(ex.x, ex.t)
+    assert C.diagnose("drift", ex, wrong)[0].name == "gamma-gamma-dot-sign"
+    assert C.diagnose("drift", ex, TWO_SIDED.drift(ex.x, ex.t)) == ()
+
+
+def test_check_and_diagnose_leave_their_inputs_unchanged():
+    ex = drift_example()
+    received = -TWO_SIDED.drift(ex.x, ex.t)
+    before = (ex.x.copy(), received.copy())
+    C.diagnose("drift", ex, received)
+    np.testing.assert_array_equal(ex.x, before[0])
+    np.testing.assert_array_equal(received, before[1])
+    times = [0.25, 0.5]
+    C.check(TWO_SIDED.drift, "drift", TWO_SIDED, times=times, **FAST)
+    assert times == [0.25, 0.5]
+
+
+# --- the same inputs whatever ran before, and nothing left on disk -----------------------------------------
+
+#: Runs the same check in a fresh interpreter after importing a local module full of numbers.
+DRAWN_INPUTS = """
+import hashlib, sys
+import numpy as np
+from si_ref import conformance, references
+
+def drawn_inputs_digest():
+    case = references.case("mixture-2d-linear-brownian")
+    digest = hashlib.sha256()
+    def logging_drift(x, t):
+        digest.update(np.ascontiguousarray(x, dtype="<f8").tobytes())
+        digest.update(np.ascontiguousarray(t, dtype="<f8").tobytes())
+        return case.drift(x, t)
+    report = conformance.check(logging_drift, "drift", case, max_examples=30, seed=11)
+    return f"{report.passed} {report.examples} {digest.hexdigest()}"
+
+if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[1])
+    import many_numbers   # hypothesis collects the numbers of local modules and used to draw them
+    print(drawn_inputs_digest())
+"""
+
+
+def test_check_draws_the_same_inputs_whatever_was_imported_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    numbers = [round(-3.0 + 0.02 * i, 2) for i in range(301)] + [0.123, 0.777, 1e-7, 2, 3]
+    (modules / "many_numbers.py").write_text(f"NUMBERS = {numbers!r}\n", encoding="utf-8")
+    script = tmp_path / "drawn_inputs.py"
+    script.write_text(DRAWN_INPUTS, encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    fresh = subprocess.run([sys.executable, str(script), str(modules)], cwd=work, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    namespace = {}
+    exec(compile(DRAWN_INPUTS, "drawn_inputs", "exec"), namespace)
+    here = namespace["drawn_inputs_digest"]()
+    assert fresh == here
+    assert fresh.startswith("True 30 ")
+    assert sorted(p.name for p in work.iterdir()) == [], "check() wrote into the working directory"
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_the_verdict_does_not_depend_on_what_ran_before():
+    """The drawn-references check of DenoiserX1FromScore once failed alone and passed in the whole suite."""
+    first = C.check(own("DenoiserX1FromScore"), "DenoiserX1FromScore", eps=EPS, max_examples=30, seed=3)
+    for name in ("drift", "score", "interpolant", "gamma_dot"):   # other checks, other draws in between
+        C.check(own(name), name, eps=EPS, max_examples=10, seed=1)
+    again = C.check(own("DenoiserX1FromScore"), "DenoiserX1FromScore", eps=EPS, max_examples=30, seed=3)
+    assert first.passed and first == again

@@ -15,6 +15,14 @@ unbiased U-statistic with ``unbiased=True`` (within-sample averages over
 (shapes (n, d) and (m, d) with the same d, finite floats) and never modified;
 the computation and the result are float64.
 
+Scale: samples whose largest magnitude lies outside :math:`[2^{-200}, 2^{200}]` are
+multiplied by a power of two (exact in floating point) into that range before the
+distances are formed, so that no squared distance overflows or underflows; the
+energy distance is then scaled back (it is homogeneous of degree 1) and the MMD
+uses the bandwidth rescaled by the same power (it depends on distances over σ).
+A result beyond the float64 range (an energy distance above about 1.8e308) is
+refused with a ``ValueError``.
+
 References
 ----------
 G. J. Székely and M. L. Rizzo, "Energy statistics: A class of statistics based on
@@ -26,9 +34,9 @@ two-sample test", JMLR 13 (2012) 723-773, eqs. (3), (5) (Lemma 6) and Sec. 8.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.distance import cdist
+from scipy.spatial.distance import cdist, pdist
 
-from ._checks import as_points, as_real_scalar
+from ._checks import as_bool, as_points, as_real_scalar
 
 __all__ = ["energy_distance", "mmd", "median_bandwidth", "CHUNK_ELEMENTS", "MEDIAN_MAX_POINTS"]
 
@@ -53,9 +61,21 @@ def _samples(x, y):
     return x, y
 
 
+#: Samples are rescaled by a power of two when their largest magnitude is outside [2**-SAFE, 2**SAFE].
+_SAFE_EXPONENT = 200
+
+
+def _scale_exponent(x, y) -> int:
+    """k such that x / 2**k and y / 2**k have their largest magnitude in [1/2, 1), or 0 when no rescaling is needed."""
+    largest = max(float(np.max(np.abs(x))), float(np.max(np.abs(y))))
+    if largest == 0.0:
+        return 0
+    exponent = int(np.frexp(largest)[1])           # largest = m 2**exponent with 1/2 <= m < 1
+    return 0 if -_SAFE_EXPONENT <= exponent <= _SAFE_EXPONENT else exponent
+
+
 def _check_unbiased(unbiased, x, y):
-    if not isinstance(unbiased, (bool, np.bool_)):
-        raise TypeError(f"unbiased must be True or False; received {unbiased!r}.")
+    unbiased = as_bool(unbiased, "unbiased")
     if unbiased:
         for name, a in (("x", x), ("y", y)):
             if a.shape[0] < 2:
@@ -130,10 +150,20 @@ def energy_distance(x, y, *, unbiased=False) -> float:
     """
     x, y = _samples(x, y)
     unbiased = _check_unbiased(unbiased, x, y)
+    k = _scale_exponent(x, y)
+    x, y = np.ldexp(x, -k), np.ldexp(y, -k)          # D²(2^-k x, 2^-k y) = 2^-k D²(x, y), exactly
     n, m = x.shape[0], y.shape[0]
     identity = lambda distances: distances   # noqa: E731  the kernel is the distance itself
     cross = _pair_sum(x, y, identity) / (n * m)
-    return 2.0 * cross - _mean_within(x, identity, 0.0, unbiased) - _mean_within(y, identity, 0.0, unbiased)
+    scaled = 2.0 * cross - _mean_within(x, identity, 0.0, unbiased) - _mean_within(y, identity, 0.0, unbiased)
+    with np.errstate(over="ignore"):
+        result = float(np.ldexp(scaled, k))
+    if not np.isfinite(result):
+        raise ValueError(
+            f"the energy distance of x and y exceeds the float64 range (it is {scaled:.6g} * 2**{k}); "
+            f"rescale both samples by a common factor c (the energy distance scales by c)."
+        )
+    return result
 
 
 def median_bandwidth(x, y) -> float:
@@ -150,14 +180,26 @@ def median_bandwidth(x, y) -> float:
         If the median distance is 0 (e.g. all points equal): pass a bandwidth.
     """
     x, y = _samples(x, y)
+    k = _scale_exponent(x, y)
+    sigma = _median_distance(np.ldexp(x, -k), np.ldexp(y, -k))
+    with np.errstate(over="ignore"):
+        sigma = float(np.ldexp(sigma, k))
+    if not np.isfinite(sigma):
+        raise ValueError(
+            "the median pairwise distance of the pooled sample exceeds the float64 range; rescale x and y "
+            "by a common factor (the MMD with the median bandwidth does not change)."
+        )
+    return sigma
+
+
+def _median_distance(x, y) -> float:
+    """The median heuristic on samples already in a safe range (see ``_scale_exponent``)."""
     pooled = np.vstack([x, y])
     stride = -(-pooled.shape[0] // MEDIAN_MAX_POINTS)          # ceil: at most MEDIAN_MAX_POINTS points
     pooled = pooled[::stride]
     if pooled.shape[0] < 2:
         raise ValueError("the median heuristic needs at least 2 points in total; pass bandwidth explicitly.")
-    i, j = np.triu_indices(pooled.shape[0], k=1)
-    distances = np.sqrt(np.sum((pooled[i] - pooled[j]) ** 2, axis=1))
-    sigma = float(np.median(distances))
+    sigma = float(np.median(pdist(pooled)))                    # the (N choose 2) distances, O(N²) memory, not O(N² d)
     if sigma <= 0.0:
         raise ValueError(
             "the median pairwise distance of the pooled sample is 0 (more than half of the pairs "
@@ -211,16 +253,26 @@ def mmd(x, y, *, bandwidth=None, unbiased=False) -> float:
     """
     x, y = _samples(x, y)
     unbiased = _check_unbiased(unbiased, x, y)
-    if bandwidth is None:
-        sigma = median_bandwidth(x, y)
-    else:
+    if bandwidth is not None:
         sigma = as_real_scalar(bandwidth, "bandwidth")
         if sigma <= 0.0:
             raise ValueError(f"bandwidth must be positive; received bandwidth={bandwidth!r}. Pass e.g. bandwidth=1.0.")
-    scale = -0.5 / sigma**2
+    k = _scale_exponent(x, y)
+    x, y = np.ldexp(x, -k), np.ldexp(y, -k)          # the kernel depends on |u - w| / σ only
+    if bandwidth is None:
+        sigma = _median_distance(x, y)
+    else:
+        sigma = float(np.ldexp(sigma, -k))
+        if sigma == 0.0:
+            raise ValueError(
+                f"bandwidth={bandwidth!r} is too small for samples of magnitude up to about 2**{k}: their "
+                f"ratio is below the float64 range. Pass a larger bandwidth (or rescale the samples)."
+            )
 
     def gaussian(distances):
-        return np.exp(scale * distances**2)
+        with np.errstate(over="ignore"):
+            ratio = distances / sigma                 # an overflow to inf gives the exact limit exp(-inf) = 0
+            return np.exp(-0.5 * ratio * ratio)
 
     n, m = x.shape[0], y.shape[0]
     cross = _pair_sum(x, y, gaussian) / (n * m)

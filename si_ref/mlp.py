@@ -57,7 +57,9 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_points, as_real_scalar, as_times, check_rng, time_column
+from ._checks import as_bool, as_points, as_real_scalar, as_times, check_rng, time_column
+from .progress import task
+from .threads import with_blas_threads
 
 __all__ = [
     "time_features",
@@ -452,14 +454,29 @@ class MLP:
         return self.flat_parameters.copy()
 
     def set_flat_parameters(self, vector) -> None:
-        """Overwrite the parameters in place from a 1-D vector (cast to the network's dtype)."""
+        """Overwrite the parameters in place from a finite 1-D vector (cast to the network's dtype).
+
+        Raises
+        ------
+        ValueError
+            If ``vector`` is not a float array of the layout's shape, has NaN/inf entries, or
+            has entries that overflow the network's dtype (float32: about 3.4e38).
+        """
         vector = np.asarray(vector)
         if vector.shape != self.flat_parameters.shape or vector.dtype.kind != "f":
             raise ValueError(
                 f"vector must be a float array of shape {self.flat_parameters.shape}; received "
                 f"shape {vector.shape} and dtype {vector.dtype}. Use get_flat_parameters() for the layout."
             )
-        self.flat_parameters[...] = vector
+        with np.errstate(over="ignore"):
+            cast = vector.astype(self.dtype)
+        if not np.isfinite(cast).all():
+            index = int(np.argmax(~np.isfinite(cast)))
+            raise ValueError(
+                f"vector must contain only finite values (in {self.dtype.name}); received {float(vector[index])!r} at index "
+                f"{index}. Pass finite parameters, e.g. from get_flat_parameters()."
+            )
+        self.flat_parameters[...] = cast
 
     def forward(self, inputs) -> np.ndarray:
         r"""Outputs :math:`f(h_0)` of shape (n, out_dim); caches what :meth:`backward` needs.
@@ -474,6 +491,8 @@ class MLP:
         -------
         ndarray, shape (n, out_dim), the network's dtype
             An internal buffer, overwritten by the next ``forward``: copy it to keep it.
+            This low-level method keeps the network's dtype (float32 when asked, for fast
+            training); the field :class:`MLPField` returns float64 like the rest of si_ref.
         """
         h = np.asarray(inputs)
         if h.dtype.kind != "f":
@@ -663,7 +682,6 @@ class MLPField:
         :math:`\mu_x = 0, \sigma_x = 1`. Outputs are not rescaled.
     rng : numpy.random.Generator
         Source of the initial weights.
-
     Attributes
     ----------
     network : MLP
@@ -674,9 +692,7 @@ class MLPField:
                  dtype=np.float64, standardize=True, rng):
         self.dim = _positive_int(dim, "dim", 2)
         self.n_frequencies = _n_frequencies(n_frequencies)
-        if not isinstance(standardize, (bool, np.bool_)):
-            raise TypeError(f"standardize must be True or False; received {standardize!r}.")
-        self.standardize = bool(standardize)
+        self.standardize = as_bool(standardize, "standardize")
         self.network = MLP(self.dim + 1 + 2 * self.n_frequencies, self.dim, widths=widths,
                            activation=activation, dtype=dtype, rng=rng)
         self.dtype = self.network.dtype
@@ -727,6 +743,7 @@ class MLPField:
         optimizer.step([self.network.flat_gradients])
         return loss
 
+    @with_blas_threads
     def fit(self, x, t, y, *, epochs=100, batch_size=128, lr=1e-3, lr_final=None, rng, verbose=False, weights=None):
         r"""Regress the field on targets: minimise the mean of :math:`\tfrac12 |f(x_i, t_i) - y_i|^2`.
 
@@ -761,7 +778,8 @@ class MLPField:
         rng : numpy.random.Generator
             Source of the minibatch order.
         verbose : bool, default False
-            Print one line per epoch, ``epoch k/E loss L``.
+            Print one line per epoch, ``epoch k/E loss L``. Independently, progress (unit
+            "epoch", with the loss) is shown on a terminal by :func:`si_ref.progress.task`.
         weights : ndarray, shape (n,), optional
             Non-negative finite sample weights, not all zero.
 
@@ -776,7 +794,12 @@ class MLPField:
         TypeError, ValueError
             Naming the argument: shapes, empty data, NaN/inf, t outside [0, 1],
             non-positive ``lr``, ``epochs`` or ``batch_size``, bad weights, a
-            non-Generator ``rng``.
+            non-Generator ``rng``; a ValueError naming ``lr`` when the loss of an
+            epoch is NaN or inf (training diverged: the parameters are then unusable).
+
+        Notes
+        -----
+        Runs with one BLAS thread unless the user chose (:func:`si_ref.threads.blas_threads`).
         """
         x, times = self._points_and_times(x, t)
         n = x.shape[0]
@@ -796,6 +819,7 @@ class MLPField:
             if lr_final <= 0:
                 raise ValueError(f"lr_final must be > 0 (or None); received lr_final={lr_final!r}. Pass e.g. lr_final=3e-5.")
         check_rng(rng)
+        verbose = as_bool(verbose, "verbose")
         if weights is not None:
             weights = np.asarray(weights)
             if weights.dtype.kind not in "iuf":
@@ -822,25 +846,35 @@ class MLPField:
         optimizer = Adam([self.network.flat_parameters], lr=lr)
         batch = min(batch_size, n)
         history = np.empty(epochs)
-        for epoch in range(epochs):
-            if lr_final is not None and epochs > 1:
-                optimizer.lr = lr * (lr_final / lr) ** (epoch / (epochs - 1))
-            order = rng.permutation(n)
-            total = 0.0
-            for start in range(0, n, batch):
-                idx = order[start:start + batch]
-                m = idx.size
-                # gather the minibatch into reused buffers (np.take with out=): no new arrays per step
-                buffers = self._buffers
-                batch_inputs = np.take(inputs, idx, axis=0, out=_rows(buffers, "inputs", m, inputs.shape[1], self.dtype))
-                batch_targets = np.take(targets, idx, axis=0, out=_rows(buffers, "targets", m, self.dim, self.dtype))
-                w = None
-                if weights is not None:
-                    w = np.take(weights, idx, out=_rows(buffers, "weights", m, 1, self.dtype)[:, 0])
-                total += self._train_step(batch_inputs, batch_targets, w, optimizer) * m
-            history[epoch] = total / n
-            if verbose:
-                print(f"epoch {epoch + 1}/{epochs} loss {history[epoch]:.6g}")
+        with task("MLP training", total=epochs, unit="epoch") as progress:
+            for epoch in range(epochs):
+                if lr_final is not None and epochs > 1:
+                    optimizer.lr = lr * (lr_final / lr) ** (epoch / (epochs - 1))
+                order = rng.permutation(n)
+                total = 0.0
+                with np.errstate(over="ignore", invalid="ignore"):    # divergence is reported below
+                    for start in range(0, n, batch):
+                        idx = order[start:start + batch]
+                        m = idx.size
+                        # gather the minibatch into reused buffers (np.take with out=): no new arrays per step
+                        buffers = self._buffers
+                        batch_inputs = np.take(inputs, idx, axis=0,
+                                               out=_rows(buffers, "inputs", m, inputs.shape[1], self.dtype))
+                        batch_targets = np.take(targets, idx, axis=0, out=_rows(buffers, "targets", m, self.dim, self.dtype))
+                        w = None
+                        if weights is not None:
+                            w = np.take(weights, idx, out=_rows(buffers, "weights", m, 1, self.dtype)[:, 0])
+                        total += self._train_step(batch_inputs, batch_targets, w, optimizer) * m
+                history[epoch] = total / n
+                if not np.isfinite(history[epoch]):
+                    raise ValueError(
+                        f"training diverged: the loss of epoch {epoch + 1} is {history[epoch]!r} with lr={lr!r} "
+                        f"(the parameters are no longer finite). Pass a smaller lr (e.g. lr={lr / 10:g}), rescale "
+                        f"the targets, or use dtype=np.float64."
+                    )
+                progress.advance(detail=f"loss {history[epoch]:.4g}")
+                if verbose:
+                    print(f"epoch {epoch + 1}/{epochs} loss {history[epoch]:.6g}")
         return history
 
     # -- evaluation --------------------------------------------------------------------------

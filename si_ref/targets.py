@@ -62,7 +62,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
-from ._checks import as_points
+from ._checks import as_points, as_times
 from .distributions import Gaussian
 from .interpolants import Interpolant
 from .losses import FIELD_TARGETS
@@ -88,7 +88,7 @@ def _check(name, interpolant, base, t, x, x1):
                         f"mean and covariance; received {type(base).__name__}.")
     if base.dim != d:
         raise ValueError(f"base has dimension {base.dim} but the points have d = {d}.")
-    t = np.asarray(t, dtype=np.float64)
+    t = as_times(t)
     if x.shape != x1.shape or t.shape != (x1.shape[0],):
         raise ValueError(f"t (n,), x (n, d) and x1 (n, d) must share n; received t {t.shape}, x {x.shape}, x1 {x1.shape}.")
     return base, t, x, x1
@@ -185,10 +185,10 @@ def reference_target(name, interpolant: Interpolant, base, t, x, x1, *, block_si
 
 
 def conditional_variance_scale(interpolant: Interpolant, base, t) -> np.ndarray:
-    r"""Sample weights :math:`\kappa(t) = lpha^2 \operatorname{tr}(S_0)/d + \gamma^2`, the mean variance of :math:`x_t \mid x_1`; shape (n,).
+    r"""Sample weights :math:`\kappa(t) = \alpha^2 \operatorname{tr}(S_0)/d + \gamma^2`, the mean variance of :math:`x_t \mid x_1`; shape (n,).
 
     The conditional targets of b, s and η carry :math:`K^{-1}u` with :math:`u \sim N(0, K)`,
-    whose variance grows like :math:`1/\kappa` where :math:`K 	o 0` (t → 1 for the linear
+    whose variance grows like :math:`1/\kappa` where :math:`K \to 0` (t → 1 for the linear
     interpolant: :math:`\kappa = 1 - t` with the Brownian γ), so the normal equations of
     an unweighted fit have a log-divergent variance over a slice that reaches t = 1.
     Weighting the squares by κ keeps it finite; the weighted least-squares minimiser is
@@ -196,7 +196,7 @@ def conditional_variance_scale(interpolant: Interpolant, base, t) -> np.ndarray:
     """
     if not isinstance(interpolant, Interpolant):
         raise TypeError(f"interpolant must be an Interpolant; received {type(interpolant).__name__}.")
-    t = np.asarray(t, dtype=np.float64)
+    t = as_times(t)
     if base is None:
         mean_variance = 1.0
     elif isinstance(base, Gaussian):

@@ -15,6 +15,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import si_ref as S
 from si_ref import golden, references
 from si_ref.quantities import QUANTITIES
 from si_ref.wrappers import DriftFromVelocityScore, ScoreFromNoise
@@ -318,11 +319,24 @@ def test_time_broadcast_along_the_wrong_axis_is_diagnosed(vectors):
     (lambda f, v: golden.verify(v, "drift", {}), ValueError, "empty mapping"),
     (lambda f, v: golden.verify(v, "drift", 3), TypeError, "implementation must be callable"),
     (lambda f, v: golden.verify(v, "drift", print, rtol=-1.0), ValueError, "rtol must be a finite number"),
+    (lambda f, v: golden.verify(v, "drift", print, rtol=float("nan")), ValueError, "rtol must be finite; received nan"),
+    (lambda f, v: golden.verify(v, "drift", print, atol=-1e-9), ValueError, "atol must be a finite number >= 0"),
+    (lambda f, v: golden.verify(v, "drift", print, atol="0"), TypeError, "atol must be a real number"),
     (lambda f, v: golden.verify(v, 7, print), TypeError, "quantity must be a name"),
     (lambda f, v: golden.write(f / "manifest.json"), ValueError, "is a file"),
+    (lambda f, v: golden.verify(v, "scroe", print), ValueError,
+     r"no golden vectors for quantity 'scroe'; did you mean 'score'\? stored quantities: BackwardDriftFromDriftScore"),
+    (lambda f, v: golden.verify(v, "drift", print, reference="mixture-2d-linear-brownain"), ValueError,
+     "did you mean 'mixture-2d-linear-brownian' or "),
+    (lambda f, v: golden.verify(v, "gamma", print, reference=S.ScaledBrownianGamma(3.0)), ValueError,
+     r"ScaledBrownianGamma.*is not one of si_ref's named references.*stored references for 'gamma'"),
+    (lambda f, v: golden.verify(v, "gamma", print, reference=3), TypeError,
+     "reference must be the name \\(str\\) of a stored reference or a GammaSchedule"),
 ], ids=["load-missing-folder", "verify-missing-folder", "unknown-quantity", "quantity-without-vectors",
         "unknown-reference", "reference-not-stored-for-quantity", "mapping-unknown-reference",
-        "empty-mapping", "not-callable", "negative-rtol", "quantity-not-a-string", "write-onto-a-file"])
+        "empty-mapping", "not-callable", "negative-rtol", "nan-rtol", "negative-atol", "string-atol",
+        "quantity-not-a-string", "write-onto-a-file", "misspelt-quantity", "misspelt-reference",
+        "unnamed-reference-object", "reference-of-another-type"])
 def test_bad_calls_raise_clear_errors(folder, vectors, call, error, message):
     with pytest.raises(error, match=message):
         call(folder, vectors)
@@ -345,3 +359,66 @@ def test_an_infinity_of_the_wrong_sign_fails(vectors):
     c = report.counterexample
     assert c.inputs["t"].tolist() == [0.0] and c.received.tolist() == [-np.inf] and c.expected.tolist() == [np.inf]
     assert "(2 of 19 rows differ)" in report.counterexample.error
+
+
+# --- references by object, readable reports, the tolerance and the reported errors ----------------------------
+
+def test_a_reference_may_be_given_by_name_or_by_object(vectors):
+    case = references.CASES["mixture-2d-linear-brownian"]
+    by_name = golden.verify(vectors, "score", case.score, reference="mixture-2d-linear-brownian")
+    by_object = golden.verify(vectors, "score", case.score, reference=case)
+    assert by_name.passed and by_object == by_name
+    rebuilt = S.LinearInterpolant(S.BrownianGamma())       # an equal rebuild of "linear-brownian"
+    report = golden.verify(vectors, "beta", lambda t: np.asarray(t, dtype=float), reference=rebuilt)
+    assert report.passed and "linear-brownian" in str(report)
+    report = golden.verify(vectors, "gamma", lambda t: np.sqrt(t * (1 - t)), reference=S.BrownianGamma())
+    assert report.passed and report.examples == len(golden.SCHEDULE_GRID)
+
+
+def test_the_report_is_plain_text_with_the_vectors_used(folder):
+    from test_quantities import markup_in
+
+    case = references.CASES["gaussian-2d-linear-brownian"]
+    report = golden.verify(folder, "drift", lambda x, t: -case.drift(x, t), reference=case)
+    text = str(report)
+    assert markup_in(text) == [], text
+    lines = text.splitlines()
+    assert lines[0] == "si_ref conformance: drift: FAIL"
+    assert lines[1] == f"  definition: {QUANTITIES['drift'].plain}"
+    assert lines[2] == f"  golden vectors in {folder} (format 1, written by si_ref {golden._version()})"
+    assert lines[3] == f"  {2 * len(golden.ROW_TIMES)} stored values compared, 1 reference(s): gaussian-2d-linear-brownian"
+    assert "sign-flip" in report.diagnosis_names
+
+
+def test_the_tolerance_scales_with_the_expected_value(vectors):
+    """|2e − e| = |e| > 0.5 |e| fails; |1.2e − e| = 0.2 |e| passes (a tolerance scaled by |received| passes both)."""
+    case = references.CASES["mixture-2d-linear-brownian"]
+    twice = golden.verify(vectors, "drift", lambda x, t: 2.0 * case.drift(x, t), reference=case, rtol=0.5)
+    assert not twice.passed
+    assert twice.counterexample.max_rel_error == pytest.approx(1.0, rel=1e-12)
+    assert golden.verify(vectors, "drift", lambda x, t: 1.2 * case.drift(x, t), reference=case, rtol=0.5).passed
+    assert not golden.verify(vectors, "drift", lambda x, t: 1.2 * case.drift(x, t), reference=case, rtol=0.1).passed
+
+
+def test_reported_errors_are_those_of_the_stored_row(vectors):
+    case = references.CASES["coupled-2d-trig-bsquared"]
+
+    def wrong(x, t):
+        return case.score(x, t) * (1 + 1e-3) - 3e-4
+
+    report = golden.verify(vectors, "score", wrong, reference=case)
+    c = report.counterexample
+    row = int(c.error.split("stored row ")[1].split()[0])
+    x, t = vectors[f"fields/{case_name(case)}/x"][row:row + 1], vectors[f"fields/{case_name(case)}/t"][row:row + 1]
+    np.testing.assert_array_equal(c.inputs["x"], x)
+    expected = vectors[f"fields/{case_name(case)}/score"][row:row + 1]
+    received = wrong(x, t)
+    difference = np.abs(received - expected)
+    assert c.max_abs_error == float(difference.max())
+    assert c.max_rel_error == float((difference / np.abs(expected)).max())
+    text = str(report)
+    assert f"max |received - expected| = {c.max_abs_error!r}; max relative error = {c.max_rel_error!r}" in text
+
+
+def case_name(case):
+    return next(name for name, value in references.CASES.items() if value is case)

@@ -7,6 +7,12 @@ read-only float64 copies of their parameters. Densities are evaluated
 through Cholesky solves and log-sum-exp; no explicit inverse is formed.
 
 Shapes: ``x`` has shape (n, d); ``log_prob`` returns (n,), ``score`` (n, d).
+
+Range: points so far from every component that the squared Mahalanobis distance
+overflows float64 (about 1e154 in units of the standard deviation) are refused
+with a ``ValueError`` rather than given a log density of -inf, and so are scores
+beyond the float64 range. ``sample(n, rng)`` refuses an n whose samples would not
+fit in memory (the memory is named) instead of raising ``MemoryError``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
 from scipy.special import logsumexp, softmax
 
-from ._checks import as_points, check_rng, finite_log_weights, squared_norm
+from ._checks import as_points, check_rng, enough_memory, finite_log_weights, squared_norm
 
 __all__ = ["Gaussian", "GaussianMixture", "WEIGHT_SUM_TOLERANCE", "SYMMETRY_TOLERANCE"]
 
@@ -96,6 +102,23 @@ def _check_n(n) -> int:
     return int(n)
 
 
+def _sample_memory(n, d):
+    """Refuse a sample whose arrays (about 3 of n·d float64 numbers, and n labels) would not fit in memory."""
+    return enough_memory(8 * n * (3 * d + 1), f"n={n} samples of dimension {d}", "draw them in smaller batches.")
+
+
+def _finite_scores(score, x):
+    """Refuse scores beyond the float64 range (−S⁻¹(x − m) for x near 1e308 or a tiny S)."""
+    bad = ~np.isfinite(score).all(axis=1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"the score at x overflows float64: at row {row} (max |x| = {float(np.max(np.abs(x[row]))):.3g}) "
+            f"|S^-1 (x - m)| exceeds 1.8e308. Rescale the problem."
+        )
+    return score
+
+
 @dataclass(frozen=True, eq=False)
 class Gaussian:
     r"""The Gaussian :math:`N(m, S)` in dimension d.
@@ -142,17 +165,19 @@ class Gaussian:
         """Draw n points :math:`m + L z` with :math:`S = L L^\\top`; returns shape (n, d)."""
         n = _check_n(n)
         check_rng(rng)
-        return self.mean + rng.standard_normal((n, self.dim)) @ self.chol.T
+        with _sample_memory(n, self.dim):
+            return self.mean + rng.standard_normal((n, self.dim)) @ self.chol.T
 
     def log_prob(self, x) -> np.ndarray:
         """Log density at each row of ``x`` (n, d); returns shape (n,)."""
         x = as_points(x, "x", d=self.dim)
-        return _component_log_densities(x, self.mean[None], self.chol[None])[:, 0]
+        return finite_log_weights(_component_log_densities(x, self.mean[None], self.chol[None]), x)[:, 0]
 
     def score(self, x) -> np.ndarray:
         r""":math:`\nabla\log\rho(x) = -S^{-1}(x - m)` at each row of ``x`` (n, d); returns (n, d)."""
         x = as_points(x, "x", d=self.dim)
-        return _component_scores(x, self.mean[None], self.chol[None])[0]
+        with np.errstate(over="ignore"):
+            return _finite_scores(_component_scores(x, self.mean[None], self.chol[None])[0], x)
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,9 +261,14 @@ class GaussianMixture:
         """Draw n points: a component index from the weights, then a Gaussian draw; shape (n, d)."""
         n = _check_n(n)
         check_rng(rng)
-        labels = rng.choice(self.n_components, size=n, p=self.weights)
-        z = rng.standard_normal((n, self.dim))
-        return self.means[labels] + np.einsum("nij,nj->ni", self.chols[labels], z)
+        with _sample_memory(n, self.dim):
+            labels = rng.choice(self.n_components, size=n, p=self.weights)
+            z = rng.standard_normal((n, self.dim))
+            out = np.empty((n, self.dim))
+            for k in range(self.n_components):      # per component: O(n d) memory, never (n, d, d)
+                rows = labels == k
+                out[rows] = self.means[k] + np.einsum("ij,nj->ni", self.chols[k], z[rows])
+            return out
 
     def _log_joint(self, x):
         return finite_log_weights(np.log(self.weights) + _component_log_densities(x, self.means, self.chols), x)
@@ -257,4 +287,5 @@ class GaussianMixture:
         r""":math:`\nabla\log\rho(x) = \sum_k r_k(x)\,(-S_k^{-1}(x - m_k))`; returns shape (n, d)."""
         x = as_points(x, "x", d=self.dim)
         r = softmax(self._log_joint(x), axis=1)                      # (n, k)
-        return np.einsum("nk,knd->nd", r, _component_scores(x, self.means, self.chols))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _finite_scores(np.einsum("nk,knd->nd", r, _component_scores(x, self.means, self.chols)), x)

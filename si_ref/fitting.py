@@ -50,10 +50,10 @@ DEFAULT_SLICE_EDGES = (0.0, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0
 MAX_TRAINING_BYTES = 16 * 2**30
 
 #: Default number of antithetic pairs per method.
-DEFAULT_SAMPLES = {"ridge": 150_000, "mlp": 100_000}
+DEFAULT_SAMPLES = {"ridge": 150_000, "mlp": 150_000}
 
 #: Default MLP training options (``MLPField.fit``), used when the model is the default one.
-DEFAULT_MLP_TRAINING = dict(epochs=24, batch_size=512, lr=1e-3, lr_final=3e-5)
+DEFAULT_MLP_TRAINING = dict(epochs=30, batch_size=512, lr=2e-3, lr_final=3e-5)
 
 #: Samples of the target (and of a non-Gaussian base) the default mixture model is fitted to.
 MIXTURE_SAMPLES = 20_000
@@ -93,7 +93,7 @@ def default_recipe(interpolant, base=None, *, method="ridge", data_given=False) 
     * Otherwise (a mixture or sample-only base, ``None`` with user ``data`` for a two-sided
       interpolant, a mirror interpolant): the plain targets of :mod:`si_ref.losses`, unweighted.
 
-    ``n_samples``: 150 000 antithetic pairs for ridge, 100 000 for the MLP.
+    ``n_samples``: 150 000 antithetic pairs for either method.
     """
     if method not in DEFAULT_SAMPLES:
         raise ValueError(f"method must be 'ridge' or 'mlp'; received method={method!r}.")
@@ -216,8 +216,8 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
     * ridge: 150 000 antithetic pairs, a :class:`si_ref.ridge.TimeSlicedRidge` (12 slices,
       GCV) on :class:`si_ref.ridge.MixturePosteriorFeatures` of a Gaussian mixture fitted by
       EM to 20 000 target samples, number of components 1-12 by BIC;
-    * MLP: 100 000 antithetic pairs, ``MLPField(d, widths=(128,)*3, dtype=float32)``,
-      24 epochs, batch 512, Adam lr 1e-3 decaying to 3e-5.
+    * MLP: 150 000 antithetic pairs, ``MLPField(d, widths=(128,)*3, dtype=float32)``,
+      30 epochs, batch 512, Adam lr 2e-3 decaying geometrically to 3e-5.
 
     When the base is not a known Gaussian (a mixture or any object with ``sample``,
     None with user ``data`` for a two-sided interpolant, or a mirror interpolant), the
@@ -249,7 +249,7 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
     method : "ridge" or "mlp"
         Picks the default model; ignored when ``model`` is given.
     n_samples : int, optional
-        Pairs to draw (None: 150 000 for ridge, 100 000 for the MLP). Sizes whose training
+        Pairs to draw (None: 150 000). Sizes whose training
         arrays would exceed :data:`MAX_TRAINING_BYTES` are refused with a ValueError.
     data : Batch, optional
         Training samples instead of drawing them.

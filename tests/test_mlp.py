@@ -383,6 +383,47 @@ def test_field_protocol_scalar_time_and_ignored_conditioning():
     assert not np.array_equal(field(x, 0.3), out)
 
 
+def test_fit_raises_naming_lr_when_the_loss_diverges():
+    rng = np.random.default_rng(0)
+    field = MLPField(1, widths=(16, 16), dtype=np.float32, rng=rng)
+    x = rng.standard_normal((256, 1))
+    # Adam's steps have size ~lr: the float32 weights reach 1e10 and the squared residuals overflow
+    with pytest.raises(ValueError, match=r"training diverged.*lr=10000000000\.0.*smaller lr"):
+        field.fit(x, 0.5, x, epochs=3, batch_size=32, lr=1e10, rng=rng)
+
+
+def test_fit_reports_one_step_per_epoch_with_the_loss():
+    import io
+    from si_ref.progress import shown
+    rng = np.random.default_rng(0)
+    field = MLPField(1, widths=(4,), rng=rng)
+    x = rng.standard_normal((32, 1))
+    stream = io.StringIO()
+    with shown(stream):
+        history = field.fit(x, 0.5, x, epochs=3, batch_size=8, rng=rng)
+    assert "MLP training: epoch 3/3" in stream.getvalue()
+    assert f"loss {history[-1]:.4g}" in stream.getvalue()
+
+
+def test_zero_dimensional_arrays_are_accepted_as_scalars():
+    rng = np.random.default_rng(0)
+    field = MLPField(1, widths=(4,), rng=rng)
+    x = rng.standard_normal((32, 1))
+    history = field.fit(x, np.array(0.5), x, epochs=2, batch_size=8, lr=np.array(1e-3), lr_final=np.array(1e-4), rng=rng)
+    assert history.shape == (2,) and np.isfinite(history).all()
+    assert field(x, np.array(0.5)).dtype == np.float64
+
+
+def test_float32_network_forward_stays_float32_but_the_field_is_float64():
+    rng = np.random.default_rng(0)
+    field = MLPField(2, widths=(8,), dtype="float32", rng=rng)
+    x = rng.standard_normal((10, 2))
+    assert field.network.forward(field._network_inputs(x, np.full(10, 0.5))).dtype == np.float32
+    out = field(x, 0.5)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, field.network.forward(field._network_inputs(x, np.full(10, 0.5))), rtol=0, atol=0)
+
+
 # --- bad inputs ---------------------------------------------------------------------------------
 
 RNG = np.random.default_rng(0)
@@ -437,6 +478,14 @@ CASES = [
      ["parameters[0] must be a writable floating-point ndarray", "int64"]),
     ("adam-gradient-shape", lambda: Adam([np.zeros(2)]).step([np.zeros(3)]), ValueError,
      ["gradients[0] must have shape (2,)", "(3,)"]),
+    ("set-parameters-nan", lambda: MLP(2, 2, widths=(3,), rng=RNG).set_flat_parameters(np.full(2 * 3 + 3 + 3 * 2 + 2, np.nan)),
+     ValueError, ["vector must contain only finite values", "nan", "index 0"]),
+    ("set-parameters-overflow-float32",
+     lambda: MLP(2, 2, widths=(3,), dtype=np.float32, rng=RNG).set_flat_parameters(np.full(17, 1e300)), ValueError,
+     ["vector must contain only finite values (in float32)"]),
+    ("standardize-string", lambda: MLPField(2, standardize="yes", rng=RNG), TypeError, ["standardize must be True or False", "'yes'"]),
+    ("verbose-two", fit(verbose=2), TypeError, ["verbose must be True or False", "2"]),
+    ("lr-zero-d-array-negative", fit(lr=np.array(-1.0)), ValueError, ["lr must be > 0"]),
     ("adam-gradient-dtype", lambda: Adam([np.zeros(2, np.float32)]).step([np.zeros(2)]), ValueError,
      ["gradients[0] must have shape (2,) and dtype float32", "float64"]),
 ]

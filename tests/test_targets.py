@@ -150,6 +150,19 @@ def test_training_data_with_reference_blocks_keeps_the_antithetic_inputs():
     np.testing.assert_array_equal(y[:50], half)
 
 
+def test_docstrings_hold_no_control_characters():
+    import si_ref.targets as module
+    for text in (module.__doc__, conditional_variance_scale.__doc__, conditional_target.__doc__, reference_target.__doc__):
+        assert not any(ord(c) < 32 and c not in "\n" for c in text), text
+    assert "\\alpha" in conditional_variance_scale.__doc__
+
+
+def test_conditional_variance_scale_accepts_a_zero_dimensional_time():
+    value = conditional_variance_scale(LINEAR, None, np.array(0.25))
+    np.testing.assert_allclose(value, 0.75 ** 2 + 0.25 * 0.75, rtol=1e-15)
+    assert np.asarray(value).dtype == np.float64
+
+
 def test_conditional_variance_scale():
     I = si_ref.TrigInterpolant(si_ref.BrownianGamma())
     t = np.linspace(0, 1, 7)
@@ -177,6 +190,12 @@ POINTS = np.zeros((2, 2))
     (lambda: reference_target("drift", LINEAR, None, np.full(2, 0.5), POINTS, POINTS, block_size=0), ValueError,
      ["block_size must be a positive integer", "0"]),
     (lambda: conditional_variance_scale(LINEAR, RING, 0.5), TypeError, ["base must be a si_ref.Gaussian"]),
-])
+    (lambda: conditional_variance_scale(LINEAR, None, "0.5"), TypeError, ["t must be real numbers in [0, 1]", "'0.5'"]),
+    (lambda: conditional_variance_scale(LINEAR, None, True), TypeError, ["t must be real numbers in [0, 1]", "True"]),
+    (lambda: conditional_variance_scale(LINEAR, None, 1.5), ValueError, ["t must lie in the closed interval [0, 1]", "1.5"]),
+    (lambda: conditional_target("drift", LINEAR, None, np.array(["a", "b"]), POINTS, POINTS), TypeError,
+     ["t must be real numbers"]),
+], ids=["unknown-name", "mirror", "mixture-base", "singular-at-one", "n-differs", "block-size-zero",
+        "scale-mixture-base", "scale-t-string", "scale-t-bool", "scale-t-outside", "target-t-strings"])
 def test_bad_target_input_raises_a_clear_message(call, exception, fragments):
     assert_raises_naming(call, exception, fragments)

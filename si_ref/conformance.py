@@ -240,8 +240,10 @@ def as_numpy_field(fn: Callable, *, to_backend: Callable, from_backend: Callable
     from_backend : callable
         Applied to the result, which must then be array-like.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable; received {fn!r}.")
+    for name, value in (("fn", fn), ("to_backend", to_backend), ("from_backend", from_backend)):
+        if not callable(value):
+            raise TypeError(f"{name} must be callable; received {value!r} of type {type(value).__name__}. "
+                            f"Pass a function, e.g. to_backend=torch.from_numpy.")
 
     def convert(a):
         return a if a is None or isinstance(a, (float, int)) or callable(a) else to_backend(np.asarray(a))
@@ -830,10 +832,12 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
     eps, times, rtol, atol, max_examples, seed, shrink = _check_options(q, reference, eps, times, rtol, atol,
                                                                         max_examples, seed, shrink)
     if q.level != "wrapper" and not callable(implementation):
-        raise TypeError(f"implementation must be callable; received {implementation!r}.")
+        kind = "a factory make(reference) -> callable" if reference is None and q.level != "step" else "a callable"
+        raise TypeError(f"implementation must be callable ({kind}, see si_ref.conformance's calling conventions); "
+                        f"received {implementation!r} of type {type(implementation).__name__}.")
     if q.level == "wrapper" and not callable(implementation):
-        raise TypeError(f"implementation of {q.name!r} must be a constructor with si_ref's signature; "
-                        f"received {implementation!r}.")
+        raise TypeError(f"implementation of {q.name!r} must be a constructor with si_ref's signature, e.g. "
+                        f"si_ref.{q.name}; received {implementation!r} of type {type(implementation).__name__}.")
     factory = reference is None and q.level != "wrapper" and q.level != "step"
     failures: list = []
     count, raised = [0], [False]

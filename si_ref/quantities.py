@@ -345,7 +345,7 @@ class Quantity:
     summary : str
         The definition, in si_ref's convention (plain text with Unicode formulas).
     plain : str
-        One line for a terminal (at most ``PLAIN_WIDTH`` characters, no markup), e.g.
+        One line for a terminal (at most ``PLAIN_WIDTH`` = 80 characters, no markup), e.g.
         ``"b = v − γγ̇ s from the velocity v and the score s"``; see :func:`plain_summary`.
     exact : callable
         ``exact(example) -> ndarray``.
@@ -392,8 +392,9 @@ class Quantity:
             object.__setattr__(self, "plain", self.summary.rstrip("."))
 
 
-#: Longest one-line summary (:attr:`Quantity.plain`): it fits a terminal line after a 30-character name.
-PLAIN_WIDTH = 90
+#: Longest one-line summary (:attr:`Quantity.plain`, in code points): indented after a 30-character name
+#: column it still fits a 120-column terminal.
+PLAIN_WIDTH = 80
 
 
 def _closed(reference):

@@ -679,6 +679,12 @@ BAD_CHECK_OPTIONS = [
     ("times-strings", check_drift(times=["a"]), TypeError, ["times must be a sequence of numbers", "'a'"]),
     ("unknown-quantity", lambda: C.check(TWO_SIDED.drift, "drfit", TWO_SIDED), ValueError,
      ["unknown quantity 'drfit'", "did you mean 'drift'", "valid names:"]),
+    ("factory-not-callable", lambda: C.check(3, "drift"), TypeError,
+     ["implementation must be callable", "a factory make(reference) -> callable", "int"]),
+    ("wrapper-not-callable", lambda: C.check("DriftFromVelocityScore", "DriftFromVelocityScore", TWO_SIDED), TypeError,
+     ["must be a constructor with si_ref's signature", "si_ref.DriftFromVelocityScore", "str"]),
+    ("adapter-backend-not-callable", lambda: C.as_numpy_field(TWO_SIDED.drift, to_backend=None, from_backend=np.asarray),
+     TypeError, ["to_backend must be callable", "None"]),
 ]
 
 

@@ -270,7 +270,7 @@ def finite_log_weights(log_joint: np.ndarray, x: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"x is too far from every component for float64: at row {row} "
             f"(max |x| = {float(np.max(np.abs(x[row]))):.3g}) the squared Mahalanobis distance "
-            f"overflows. Rescale the problem so that points are below about 1e150."
+            f"overflows. Rescale the problem so that points and means are below about 1e150."
         )
     return log_joint
 

@@ -64,7 +64,16 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import cho_solve
 from scipy.special import logsumexp
 
-from ._checks import as_points, as_time_scalar, as_times, finite_log_weights, nonnegative_of_time, squared_norm, time_column
+from ._checks import (
+    as_points,
+    as_time_scalar,
+    as_times,
+    finite_log_weights,
+    nonnegative_of_time,
+    solver_tolerances,
+    squared_norm,
+    time_column,
+)
 from .distributions import Gaussian, GaussianMixture
 from .interpolants import Interpolant
 
@@ -190,6 +199,20 @@ def _check_reachable(log_joint, x, start):
     if not np.isfinite(log_joint).any(axis=-1).all():
         earlier = np.zeros((start, log_joint.shape[-1]))     # rows of earlier blocks passed already
         finite_log_weights(np.concatenate([earlier, log_joint]), x)
+
+
+def _check_finite_values(values, x, start):
+    """Refuse field values beyond the float64 range (points near 1e154 and beyond in units of the
+    standard deviations, where products such as b_p · s_p overflow), naming the row of the whole x."""
+    for value in values:
+        finite = np.isfinite(value)
+        if not finite.all():
+            row = start + int(np.argmax(~finite.reshape(finite.shape[0], -1).all(axis=1)))
+            raise ValueError(
+                f"a field value overflows float64 at row {row} of x (max |x| = {float(np.max(np.abs(x[row]))):.3g}): "
+                f"the points or the endpoint means and covariances are too large for float64. Rescale the "
+                f"problem so that points and means are below about 1e150."
+            )
 
 
 def _solve_lower(L, b):
@@ -373,11 +396,17 @@ class GaussianCase:
         s0, s1, c = self._s0[None], self._s1[None], self._c[None]
         ct = np.swapaxes(c, -1, -2)
         eye = np.eye(self.dim)
-        cov = a**2 * s0 + b**2 * s1 + a * b * (c + ct) + g**2 * eye
-        K_velocity = a * a_dot * s0 + b * b_dot * s1 + a_dot * b * c + a * b_dot * ct   # K = K_velocity + γγ̇ I
-        a3, a_dot3, b3, b_dot3 = (v[..., 0] for v in (a, a_dot, b, b_dot))
-        mean = a3 * self._m0[None] + b3 * self._m1[None]
-        mean_dot = a_dot3 * self._m0[None] + b_dot3 * self._m1[None]
+        with np.errstate(over="ignore", invalid="ignore"):   # parameters near 1e308: the fields are refused later
+            cov = a**2 * s0 + b**2 * s1 + a * b * (c + ct) + g**2 * eye
+            K_velocity = a * a_dot * s0 + b * b_dot * s1 + a_dot * b * c + a * b_dot * ct   # K = K_velocity + γγ̇ I
+            a3, a_dot3, b3, b_dot3 = (v[..., 0] for v in (a, a_dot, b, b_dot))
+            mean = a3 * self._m0[None] + b3 * self._m1[None]
+            mean_dot = a_dot3 * self._m0[None] + b_dot3 * self._m1[None]
+        if not (np.isfinite(cov).all() and np.isfinite(mean).all()):
+            raise ValueError(
+                "the mean or covariance of x_t overflows float64 (endpoint means or covariances near "
+                "1e308); rescale the problem."
+            )
         try:
             chol = np.linalg.cholesky(cov)
         except np.linalg.LinAlgError:
@@ -463,7 +492,9 @@ class GaussianCase:
         outputs = None
         for start in range(0, max(n, 1), rows):
             block = slice(start, min(start + rows, n))
-            values = compute(evaluate(block))
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+                values = compute(evaluate(block))
+            _check_finite_values(values, x, block.start)
             if outputs is None:
                 if block.stop == n:                              # one block: its results are the outputs
                     return tuple(np.ascontiguousarray(v) for v in values)
@@ -687,10 +718,12 @@ class GaussianCase:
         :math:`\Phi` solves :math:`\partial_{t_1}\Phi = K\Sigma^{-1}\Phi`, :math:`\Phi(t_0, t_0) = I`.
         When :math:`S_0, S_1, C` commute (:meth:`commuting`) it is the closed form
         :math:`\Sigma_{t_1}^{1/2}\Sigma_{t_0}^{-1/2}`; otherwise the matrix ODE is
-        integrated by ``scipy.integrate.solve_ivp`` (DOP853, ``rtol``, ``atol``).
-        ``t0 > t1`` integrates backwards. Single-Gaussian cases only.
+        integrated by ``scipy.integrate.solve_ivp`` (DOP853, ``rtol``, ``atol``: finite and
+        positive, ``rtol`` at least 100 machine epsilons; checked also when the closed form
+        is used). ``t0 > t1`` integrates backwards. Single-Gaussian cases only.
         """
         self._single("flow_matrix")
+        rtol, atol = solver_tolerances(rtol, atol)
         t0, t1 = as_time_scalar(t0, "t0"), as_time_scalar(t1, "t1")
         d = self.dim
         if t0 == t1:

@@ -47,6 +47,13 @@ Adapting a PyTorch or JAX model (no framework is imported by si_ref)::
 
 Every argument is converted with ``to_backend`` (floats and None pass through)
 and the result with ``from_backend``.
+
+Reproducible and side-effect free: the same ``seed`` draws the same inputs whatever
+else the process has imported or run (see "drawing examples" below), the
+implementation is called twice on every input (one that answers differently is
+reported as not deterministic), and nothing is written to disk (no hypothesis
+database, no ``.hypothesis`` folder). ``str(report)`` is plain text for a terminal:
+Unicode formulas, exact numbers (shortest round-trip decimals), no markup.
 """
 
 from __future__ import annotations

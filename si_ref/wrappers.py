@@ -13,6 +13,8 @@ denoisers :math:`\hat x_0, \hat x_1`, velocity
 :math:`b = v + \dot\gamma\eta = v - \gamma\dot\gamma s`
 (arXiv:2303.08797v3, eqs. (2.10), (2.14), (2.17), (2.21), (2.27)).
 
+A converted value beyond the float64 range (a huge wrapped value, or a division
+by a tiny ``eps`` clamp) raises a ``ValueError`` instead of returning inf or NaN.
 Division by a coefficient that vanishes (γ at t = 0 and 1, α at t = 1, β at
 t = 0) raises a ``ValueError`` naming the offending times. Wrappers that
 divide by γ, α or β accept ``eps``: the coefficient is then replaced by
@@ -125,7 +127,17 @@ class Wrapper:
         x = as_points(x, "x")
         times = as_times(t)
         column = time_column(times, x.shape[0])
-        return self._convert(x, times, column, c)
+        with np.errstate(over="ignore", invalid="ignore"):   # overflow is refused just below
+            out = self._convert(x, times, column, c)
+        finite = np.isfinite(out).all(axis=1)
+        if not finite.all():
+            row = int(np.argmax(~finite))
+            raise ValueError(
+                f"{type(self).__name__} overflows float64 at row {row} (t = "
+                f"{float(np.broadcast_to(times, finite.shape)[row])!r}): the wrapped values or the divisor "
+                f"(e.g. a tiny eps clamp) give a result beyond 1.8e308. Rescale, or use a larger eps."
+            )
+        return out
 
     def _convert(self, x, times, column, c):  # pragma: no cover - abstract
         raise NotImplementedError

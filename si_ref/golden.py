@@ -1058,7 +1058,8 @@ def verify(directory, quantity: str, implementation, *, reference=None,
     """
     golden = directory if isinstance(directory, GoldenSet) else load(directory)
     rtol, atol = _check_tolerance(rtol, atol)
-    reference = _reference_name(golden, quantity, reference) if isinstance(quantity, str) else reference
+    _select_entries(golden, quantity, None)                       # the quantity first: its errors come first
+    reference = _reference_name(golden, quantity, reference)       # an object becomes its name
     entries = _select_entries(golden, quantity, reference)
     level = entries[0]["level"]
     chosen = _implementations(implementation, level, entries, reference)

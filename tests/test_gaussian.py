@@ -203,6 +203,64 @@ def test_divergence_is_the_trace_of_the_drift_jacobian(case, t, seed):
     np.testing.assert_allclose(case.divergence(x, t), numeric, rtol=PDE_RTOL, atol=PDE_RTOL * max(1.0, np.max(np.abs(numeric))))
 
 
+# score_divergence against an independent second-order central-difference Laplacian of log ρ_t.
+LAPLACIAN_STEP = 1e-4
+#: Error of the 3-point second difference with step h in d dimensions: rounding about
+#: 4 d eps |log ρ| / h² <= 4 * 3 * 2.2e-16 * 12 / 1e-8 ≈ 3.2e-6 (|log ρ| <= 12 at these points), plus
+#: truncation d h² max|∂⁴ log ρ| / 12 <= 3 * 1e-8 * 200 / 12 ≈ 5e-7 (∂⁴ log ρ <= 200 measured with
+#: h = 1e-3 on these cases). A wrong sign of either term of the formula is off by O(1).
+LAPLACIAN_ATOL = 1e-5
+
+
+def second_difference_laplacian(f, x, h):
+    """Σ_i [f(x + h e_i) − 2 f(x) + f(x − h e_i)] / h², for f mapping (n, d) to (n,)."""
+    centre = f(x)
+    total = np.zeros(x.shape[0])
+    for i in range(x.shape[1]):
+        shift = np.zeros(x.shape[1])
+        shift[i] = h
+        total += (f(x + shift) - 2.0 * centre + f(x - shift)) / h**2
+    return total
+
+
+def laplacian_cases():
+    s0 = np.array([[1.0, 0.3], [0.3, 0.5]])
+    s1 = np.array([[0.4, -0.2], [-0.2, 1.5]])
+    mixture = si_ref.GaussianMixture(np.array([0.3, 0.7]), np.array([[-2.0, 0.0], [2.0, 1.0]]),
+                                     np.stack([0.2 * np.eye(2), np.array([[0.4, 0.1], [0.1, 0.3]])]))
+    mixture_3d = si_ref.GaussianMixture(np.array([0.5, 0.5]), np.array([[1.0, 0.0, 0.0], [-1.0, 0.5, 0.0]]),
+                                        np.stack([0.3 * np.eye(3), np.diag([0.2, 0.5, 1.0])]))
+    return {
+        "mixture-trig": si_ref.GaussianCase(si_ref.TrigInterpolant(si_ref.BrownianGamma()),
+                                            si_ref.Gaussian(np.zeros(2), np.eye(2)), mixture),
+        "coupled-gaussians": si_ref.GaussianCase(si_ref.LinearInterpolant(si_ref.BrownianGamma()), si_ref.Gaussian(np.zeros(2), s0),
+                                                 si_ref.Gaussian(np.array([3.0, -1.0]), s1),
+                                                 cross_cov=0.3 * np.linalg.cholesky(s0) @ np.linalg.cholesky(s1).T),
+        "mirror-mixture-3d": si_ref.GaussianCase(si_ref.MirrorInterpolant(si_ref.SineSquaredGamma()), None, mixture_3d),
+    }
+
+
+@pytest.mark.parametrize("t", [0.0, 0.3, 0.7, 1.0])
+@pytest.mark.parametrize("name", ["mixture-trig", "coupled-gaussians", "mirror-mixture-3d"])
+def test_score_divergence_is_the_second_difference_laplacian_of_log_density(name, t):
+    case = laplacian_cases()[name]
+    x, _ = sample_x_t(case, t, 8, np.random.default_rng(11))
+    numeric = second_difference_laplacian(lambda y: case.log_density(y, t), x, LAPLACIAN_STEP)
+    assert np.max(np.abs(case.log_density(x, t))) <= 12.0          # the rounding bound above holds
+    np.testing.assert_allclose(case.score_divergence(x, t), numeric, rtol=0, atol=LAPLACIAN_ATOL)
+
+
+def test_zero_cross_covariance_is_the_independent_coupling():
+    # an all-zero cross_cov is a valid coupling (x0, x1 uncorrelated), unlike an all-zero covariance
+    base, target = si_ref.Gaussian(np.zeros(2), np.eye(2)), si_ref.Gaussian(np.array([1.0, 2.0]), np.diag([0.5, 2.0]))
+    interpolant = si_ref.LinearInterpolant(si_ref.BrownianGamma())
+    x = np.array([[0.3, -0.2], [1.0, 2.0]])
+    coupled = si_ref.GaussianCase(interpolant, base, target, cross_cov=np.zeros((2, 2)))
+    independent = si_ref.GaussianCase(interpolant, base, target)
+    for name in FIELDS + ("divergence", "score_divergence"):
+        np.testing.assert_array_equal(getattr(coupled, name)(x, 0.4), getattr(independent, name)(x, 0.4), err_msg=name)
+
+
 def noise_floor(case, x, t):
     """Rounding in the differences is ~1e-12 ρ; where every term vanishes (a symmetric point) the
     residual is compared with 1e-9 ρ instead, still far below the O(ρ) error of a wrong field."""
@@ -445,6 +503,8 @@ def test_fields_stay_finite_and_accurate_far_from_every_mode(radius):
 G2 = si_ref.Gaussian(np.zeros(2), np.eye(2))
 LINEAR = si_ref.LinearInterpolant(si_ref.BrownianGamma())
 CASE = si_ref.GaussianCase(LINEAR, G2, G2)
+COUPLED = si_ref.GaussianCase(LINEAR, G2, si_ref.Gaussian(np.ones(2), np.array([[1.0, 0.5], [0.5, 2.0]])),
+                              cross_cov=np.array([[0.2, 0.1], [0.0, 0.3]]))   # non-commuting: the ODE path
 
 BAD = [
     ("interpolant-not-interpolant", lambda: si_ref.GaussianCase("linear", G2, G2), TypeError, ["interpolant must be an Interpolant"]),
@@ -477,6 +537,25 @@ BAD = [
     ("flow-matrix-two-times", lambda: CASE.flow_matrix(np.array([0.5, 0.6]), 0.1), ValueError, ["t1 must be a single time"]),
     ("mean-of-a-mixture", lambda: si_ref.GaussianCase(LINEAR, G2, si_ref.GaussianMixture(np.full(2, 0.5), np.zeros((2, 2)), np.stack([np.eye(2)] * 2))).mean(0.5),
      ValueError, ["mean is defined for single-Gaussian cases", "2 components"]),
+    # issue 14: tolerances, all-zero covariances, values beyond float64
+    ("flow-matrix-rtol-nan", lambda: COUPLED.flow_matrix(0.5, 0.1, rtol=np.nan), ValueError, ["rtol must be finite", "nan"]),
+    ("flow-matrix-atol-negative", lambda: COUPLED.flow_matrix(0.5, 0.1, atol=-1e-12), ValueError, ["atol must be a finite number > 0", "-1e-12"]),
+    ("flow-matrix-rtol-none", lambda: COUPLED.flow_matrix(0.5, 0.1, rtol=None), TypeError, ["rtol must be a real number", "None"]),
+    ("flow-matrix-rtol-inf-closed-form", lambda: CASE.flow_matrix(0.5, 0.1, rtol=np.inf), ValueError, ["rtol must be finite", "inf"]),
+    ("flow-matrix-rtol-below-floor", lambda: COUPLED.flow_matrix(0.5, 0.1, rtol=1e-16), ValueError,
+     ["rtol must be at least 100 machine epsilons", "1e-16"]),
+    ("flow-map-unknown-tolerance", lambda: COUPLED.flow_map(np.zeros((1, 2)), 0.5, 0.1, tol=1e-3), TypeError, ["tol"]),
+    ("base-cov-all-zero", lambda: si_ref.GaussianCase(LINEAR, si_ref.Gaussian(np.zeros(2), np.zeros((2, 2))), G2), ValueError,
+     ["cov must be positive definite", "smallest eigenvalue 0"]),
+    ("target-mixture-cov-all-zero", lambda: si_ref.GaussianCase(LINEAR, G2, si_ref.GaussianMixture(np.full(2, 0.5), np.zeros((2, 2)),
+                                                                                                   np.stack([np.eye(2), np.zeros((2, 2))]))),
+     ValueError, ["covs must be positive definite; matrix 1", "smallest eigenvalue 0"]),
+    ("drift-overflows-from-means", lambda: si_ref.GaussianCase(LINEAR, si_ref.Gaussian(np.array([1.5e308]), np.eye(1)),
+                                                               si_ref.Gaussian(np.array([-1.5e308]), np.eye(1))).drift(np.zeros((2, 1)), 0.5),
+     ValueError, ["a field value overflows float64 at row 0", "Rescale"]),
+    ("mean-overflows", lambda: si_ref.GaussianCase(si_ref.TrigInterpolant(si_ref.BrownianGamma()), si_ref.Gaussian(np.array([1.5e308]), np.eye(1)),
+                                                   si_ref.Gaussian(np.array([1.5e308]), np.eye(1))).score(np.zeros((2, 1)), 0.5),
+     ValueError, ["the mean or covariance of x_t overflows float64"]),
 ]
 
 

@@ -469,6 +469,21 @@ BAD_INPUTS = [
      "rng must be a numpy.random.Generator"),
     ("rng-integer-seed", lambda: M.sample(2, 0), TypeError, "rng must be a numpy.random.Generator"),
     ("rng-none", lambda: G.sample(2, None), TypeError, "rng must be a numpy.random.Generator"),
+    # issue 14: all-zero covariances, n beyond memory, values beyond float64
+    ("gaussian-cov-all-zero", lambda: Gaussian([0.0, 0.0], np.zeros((2, 2))), ValueError,
+     "cov must be positive definite; matrix 0 has smallest eigenvalue 0"),
+    ("mixture-cov-all-zero", lambda: GaussianMixture([0.5, 0.5], np.zeros((2, 2)), [np.eye(2), np.zeros((2, 2))]),
+     ValueError, "covs must be positive definite; matrix 1 has smallest eigenvalue 0"),
+    ("n-beyond-memory", lambda: G.sample(10**12, RNG), ValueError,
+     r"n=1000000000000 samples of dimension 3 would need about .* TiB of memory"),
+    ("n-mixture-beyond-memory", lambda: M.sample(10**12, RNG), ValueError,
+     r"n=1000000000000 samples of dimension 2 would need about .* TiB of memory.*smaller batches"),
+    ("log-prob-beyond-float64", lambda: G.log_prob(np.array([[1e200, 0.0, 0.0]])), ValueError,
+     "x is too far from every component for float64: at row 0"),
+    ("score-beyond-float64", lambda: Gaussian([0.0], [[1e-10]]).score(np.array([[0.0], [1e305]])), ValueError,
+     "the score at x overflows float64: at row 1"),
+    ("mixture-score-beyond-float64", lambda: GaussianMixture([1.0], [[0.0]], [[[1e-10]]]).score(np.array([[1e305]])), ValueError,
+     "x is too far from every component"),
 ]
 
 # Dimension d = 0 is refused with a message naming mean / means.

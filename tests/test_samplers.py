@@ -9,7 +9,9 @@ from scipy import stats
 import si_ref
 from si_ref.samplers import (
     RK4,
+    ButcherTableau,
     Euler,
+    ExplicitRungeKutta,
     EulerMaruyama,
     Heun,
     SDETerm,
@@ -98,6 +100,53 @@ def test_saved_states_are_the_states_at_the_requested_grid_times():
     np.testing.assert_array_equal(solution.states[1], integrate(case.drift, RK4(), grid[:11], x_start).states[-1])
     np.testing.assert_allclose(solution.states[1], case.flow_map(x_start, grid[10], 0.0), atol=1e-6)  # RK4 error
     assert grid[-1] == 1.0 and uniform_grid(1, 0, 7)[-1] == 0.0   # the last step lands exactly
+
+
+def test_a_user_tableau_padded_to_a_full_matrix_converges_at_its_order():
+    # the explicit midpoint method, its a written as a full lower-triangular matrix with zeros
+    midpoint = ExplicitRungeKutta(ButcherTableau("midpoint", 2, a=((0.0, 0.0), (0.5, 0.0)), b=(0.0, 1.0), c=(0.0, 0.5)))
+    case = non_commuting_case()
+    steps = np.array([8, 16, 32, 64])
+    errors = flow_errors(case, midpoint, steps, case.base.sample(20, np.random.default_rng(5)))
+    assert abs(np.polyfit(np.log(1.0 / steps), np.log(errors), 1)[0] - 2) <= 0.1, errors
+
+
+def test_reference_integrator_saves_unsorted_times_once_each_in_the_order_of_integration():
+    case = commuting_case()
+    x_start = case.base.sample(4, np.random.default_rng(6))
+    solution = integrate_reference(case.drift, x_start, 0.9, 0.1, save_at=[0.5, 0.9, 0.1, 0.5, 0.3])
+    np.testing.assert_array_equal(solution.times, [0.9, 0.5, 0.3, 0.1])
+    for t, state in zip(solution.times, solution.states):
+        np.testing.assert_allclose(state, case.flow_map(x_start, t, 0.9), atol=1e-8)
+
+
+def test_reference_integrator_refuses_a_field_it_cannot_resolve_within_its_budget():
+    # a field that jumps at the scale of the tolerances: the adaptive step would shrink without end
+    calls = [0]
+
+    def jumpy(x, t):
+        calls[0] += 1
+        return np.sign(np.sin(1e7 * x)) * 1e-3 + 0.0 * t
+
+    with pytest.raises(RuntimeError, match=r"integrate_reference did not finish within max_evaluations=300 .*raise max_evaluations"):
+        integrate_reference(jumpy, np.full((2, 1), 0.3), 0.0, 1.0, max_evaluations=300)
+    assert calls[0] == 300          # the budget is exact: the 301st call raises before the field runs
+
+
+def test_time_bounds_accept_zero_dimensional_arrays_as_the_readme_says():
+    np.testing.assert_array_equal(uniform_grid(np.array(0.2), np.array(1.0), 4), uniform_grid(0.2, 1.0, 4))
+    case = commuting_case()
+    x_start = case.base.sample(2, np.random.default_rng(8))
+    np.testing.assert_array_equal(integrate_reference(case.drift, x_start, np.array(0.1), np.array(0.6)).states,
+                                  integrate_reference(case.drift, x_start, 0.1, 0.6).states)
+
+
+def test_an_ode_accepts_a_generator_and_ignores_it_bit_for_bit():
+    case = commuting_case()
+    x_start = case.base.sample(3, np.random.default_rng(7))
+    grid = uniform_grid(0, 1, 10)
+    np.testing.assert_array_equal(integrate(case.drift, Heun(), grid, x_start, rng=np.random.default_rng(0)).states,
+                                  integrate(case.drift, Heun(), grid, x_start).states)
 
 
 # --- SDEs --------------------------------------------------------------------------------------
@@ -240,6 +289,53 @@ BAD = [
     ("reference-empty-span", lambda: integrate_reference(CASE.drift, X, 0.5, 0.5), ValueError, ["t_start and t_end must differ"]),
     ("reference-save-outside", lambda: integrate_reference(CASE.drift, X, 0.2, 0.6, save_at=[0.1]), ValueError,
      ["save_at times must lie between t_start = 0.2 and t_end = 0.6"]),
+    # issue 14
+    ("tableau-none", lambda: ExplicitRungeKutta(tableau=None), TypeError,
+     ["tableau must be a ButcherTableau(name, order, a, b, c)", "None", "RK4_TABLEAU"]),
+    ("tableau-a-tuple", lambda: ExplicitRungeKutta(((), (1.0,))), TypeError, ["tableau must be a ButcherTableau", "tuple"]),
+    ("tableau-b-longer-than-a", lambda: ExplicitRungeKutta(ButcherTableau("bad", 2, a=((),), b=(0.5, 0.5), c=(0.0,))), ValueError,
+     ["as many rows of a and nodes c as weights b", "1 rows of a, 2 weights b and 1 nodes c"]),
+    ("tableau-implicit", lambda: ExplicitRungeKutta(ButcherTableau("bad", 1, a=((0.5,),), b=(1.0,), c=(0.5,))), ValueError,
+     ["tableau.a[0][0] = 0.5 makes the method implicit"]),
+    ("tableau-row-too-long", lambda: ExplicitRungeKutta(ButcherTableau("bad", 1, a=((0.0, 0.0, 0.0),), b=(1.0,), c=(0.0,))), ValueError,
+     ["tableau.a[0] must be a tuple of at most s = 1 coefficients"]),
+    ("tableau-node-outside", lambda: ExplicitRungeKutta(ButcherTableau("bad", 1, a=((), (1.5,)), b=(0.5, 0.5), c=(0.0, 1.5))), ValueError,
+     ["tableau.c[1] must lie in [0, 1]", "1.5"]),
+    ("tableau-weights-sum", lambda: ExplicitRungeKutta(ButcherTableau("bad", 1, a=((),), b=(0.9,), c=(0.0,))), ValueError,
+     ["tableau.b must sum to 1", "0.9"]),
+    ("tableau-entry-nan", lambda: ExplicitRungeKutta(ButcherTableau("bad", 2, a=((), (np.nan,)), b=(0.5, 0.5), c=(0.0, 1.0))), ValueError,
+     ["tableau.a[1][0] must be finite", "nan"]),
+    ("tableau-entry-string", lambda: ExplicitRungeKutta(ButcherTableau("bad", 1, a=((),), b=("1",), c=(0.0,))), TypeError,
+     ["tableau.b[0] must be a real number", "'1'"]),
+    ("tableau-order-float", lambda: ExplicitRungeKutta(ButcherTableau("bad", 1.0, a=((),), b=(1.0,), c=(0.0,))), TypeError,
+     ["tableau.order must be a positive integer", "1.0"]),
+    ("save-at-empty", lambda: integrate(CASE.drift, Euler(), [0.0, 0.5, 1.0], X, save_at=np.zeros(0)), ValueError,
+     ["save_at must hold at least one time", "empty", "Omit save_at"]),
+    ("reference-save-at-empty", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, save_at=[]), ValueError,
+     ["save_at must hold at least one time", "empty"]),
+    ("ode-rng-not-generator", lambda: integrate(CASE.drift, RK4(), [0.0, 1.0], X, rng=0), TypeError,
+     ["rng must be a numpy.random.Generator", "int", "default_rng"]),
+    ("ode-rng-legacy", lambda: integrate(CASE.drift, Euler(), [0.0, 1.0], X, rng=np.random.RandomState(0)), TypeError,
+     ["rng must be a numpy.random.Generator", "RandomState"]),
+    ("sde-rng-seed", lambda: integrate(SDETerm(CASE.drift, CASE.score, 1.0), EulerMaruyama(), [0.0, 1.0], X, rng=1), TypeError,
+     ["rng must be a numpy.random.Generator", "int"]),
+    ("reference-rtol-nan", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, rtol=np.nan), ValueError, ["rtol must be finite", "nan"]),
+    ("reference-atol-negative", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, atol=-1.0), ValueError,
+     ["atol must be a finite number > 0", "-1.0"]),
+    ("reference-atol-inf", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, atol=np.inf), ValueError, ["atol must be finite", "inf"]),
+    ("reference-rtol-none", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, rtol=None), TypeError, ["rtol must be a real number", "None"]),
+    ("reference-rtol-zero", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, rtol=0.0), ValueError, ["rtol must be a finite number > 0"]),
+    ("reference-rtol-below-floor", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, rtol=1e-15), ValueError,
+     ["rtol must be at least 100 machine epsilons", "1e-15"]),
+    ("reference-max-evaluations-zero", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, max_evaluations=0), ValueError,
+     ["max_evaluations must be a positive integer", "max_evaluations=0"]),
+    ("reference-method-unknown", lambda: integrate_reference(CASE.drift, X, 0.0, 1.0, method="euler"), ValueError,
+     ["method must be 'DOP853' or 'Radau'", "'euler'"]),
+    ("reference-field-not-callable", lambda: integrate_reference("drift", X, 0.0, 1.0), TypeError, ["field must be a callable f(x, t)", "'drift'"]),
+    ("uniform-grid-steps-float", lambda: uniform_grid(0, 1, 10.0), TypeError, ["n_steps must be a positive integer", "10.0", "float"]),
+    ("uniform-grid-beyond-memory", lambda: uniform_grid(0, 1, 10**15), ValueError,
+     ["a grid of n_steps=1000000000000000 would need about", "of memory", "pass fewer steps"]),
+    ("uniform-grid-zero-d-times", lambda: uniform_grid(np.array([0.0, 1.0]), 1, 4), ValueError, ["t_start must be a single time"]),
 ]
 
 

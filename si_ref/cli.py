@@ -36,6 +36,7 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -112,15 +113,13 @@ def _load_callable(spec: str):
     return obj
 
 
+#: Width of the lines of ``si-ref check --list`` (names 30 columns, then the plain-text summary).
+LIST_WIDTH = 120
+
+
 def _list_quantities() -> int:
     from . import references
-    from .quantities import QUANTITIES
-
-    try:   # TEMPORARY until quantities.plain_summary lands
-        from .quantities import plain_summary
-    except ImportError:
-        def plain_summary(q):
-            return q.summary.splitlines()[0][:100]
+    from .quantities import QUANTITIES, plain_summary
 
     print("Quantities (si-ref check ... --quantity NAME):")
     for level in ("schedule", "interpolant", "field", "wrapper", "step"):
@@ -129,9 +128,10 @@ def _list_quantities() -> int:
             if q.level == level:
                 print(f"    {name:30s} {plain_summary(q)}")
     print("\nNamed references:")
-    print(f"  --gamma        {', '.join(references.GAMMA_SCHEDULES)}")
-    print(f"  --interpolant  {', '.join(references.INTERPOLANTS)}")
-    print(f"  --case         {', '.join(references.CASES)}")
+    for option, names in (("--gamma", references.GAMMA_SCHEDULES), ("--interpolant", references.INTERPOLANTS),
+                          ("--case", references.CASES)):
+        lines = textwrap.wrap(", ".join(names), width=LIST_WIDTH - 17, break_on_hyphens=False)
+        print(f"  {option:14s} " + ("\n" + " " * 17).join(lines))
     return 0
 
 
@@ -183,8 +183,7 @@ def _golden(args, parser) -> int:
         try:
             reference = _reference(args, parser)
             implementation = _load_callable(args.target)
-            report = golden.verify(args.directory, args.quantity, implementation,
-                                   reference=None if reference is None else _reference_name(args),
+            report = golden.verify(args.directory, args.quantity, implementation, reference=reference,
                                    rtol=args.rtol, atol=args.atol)
         except (ValueError, TypeError) as exc:
             parser.error(str(exc))
@@ -201,11 +200,6 @@ def _golden(args, parser) -> int:
         parser.error(str(exc))
     print(f"golden test vectors written to {written}")
     return 0
-
-
-def _reference_name(args) -> str:
-    """The name given to ``--case``, ``--interpolant`` or ``--gamma``."""
-    return next(getattr(args, name) for name in ("case", "interpolant", "gamma") if getattr(args, name) is not None)
 
 
 def _exercises(args, parser) -> int:

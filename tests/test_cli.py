@@ -97,6 +97,8 @@ def test_check_list_names_quantities_and_references(capsys):
     (["check", "no_such_module_xyz:f", "--quantity", "drift"], "cannot import module"),
     (["check", "si_ref:nothing_here", "--quantity", "drift"], "has no attribute"),
     (["check", "si_ref:GaussianCase", "--quantity", "drift", "--case", "nope"], "unknown case 'nope'"),
+    (["check", "si_ref:GaussianCase", "--quantity", "drfit"], "did you mean 'drift'"),
+    (["check", "si_ref:GaussianCase", "--quantity", "drift", "--gamma", "brownain"], "did you mean 'brownian'"),
     (["check", "si_ref:GaussianCase", "--quantity", "drift", "--case", "gaussian-1d-linear-brownian",
       "--gamma", "zero"], "at most one of"),
     (["check", "si_ref:GaussianCase"], "needs MODULE:CALLABLE and --quantity"),
@@ -214,7 +216,21 @@ def test_a_copied_exercise_runs_as_a_script_on_itself(tmp_path):
     assert run.returncode == 1 and "0/3 checks passed" in run.stdout
 
 
-def test_check_leaves_no_hypothesis_folder_behind(user_file, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert main(["check", f"{user_file}:gamma", "--quantity", "gamma", "--gamma", "brownian", "--max-examples", "5"]) == 0
-    assert not (tmp_path / ".hypothesis").exists()
+def test_check_leaves_no_hypothesis_folder_behind(user_file, tmp_path):
+    """hypothesis fixes its storage folder when imported, so only a fresh process in a fresh folder shows it."""
+    run = subprocess.run([sys.executable, "-m", "si_ref", "check", f"{user_file}:gamma", "--quantity", "gamma",
+                          "--gamma", "brownian", "--max-examples", "5"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["user_impl.py"]
+
+
+def test_check_list_is_plain_text_that_fits_the_terminal(capsys):
+    from si_ref.cli import LIST_WIDTH
+
+    assert main(["check", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= LIST_WIDTH for line in lines), max(lines, key=len)
+    text = "\n".join(lines)
+    assert ":math:" not in text and "``" not in text and "\\" not in text
+    assert "s = −η/γ" in text

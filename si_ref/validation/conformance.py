@@ -32,6 +32,7 @@ import numpy as np
 
 import si_ref as S
 from si_ref import conformance, golden, references
+from si_ref.progress import task
 from si_ref.quantities import QUANTITIES
 
 from ._common import Check, evaluate, run_alone, save_figure
@@ -149,16 +150,18 @@ def _own_implementation(name):
 
 def _self_check(max_examples, seed):
     rows = []
-    for name, q in QUANTITIES.items():
-        report = conformance.check(_own_implementation(name), name, eps=EPS, max_examples=max_examples, seed=seed)
-        rows.append({"quantity": name, "level": q.level, "examples": report.examples, "passed": report.passed,
-                     "problem": "" if report.passed else report.counterexample.error})
+    with task("si_ref's own quantities", total=len(QUANTITIES), unit="quantity") as progress:
+        for name, q in QUANTITIES.items():
+            report = conformance.check(_own_implementation(name), name, eps=EPS, max_examples=max_examples, seed=seed)
+            rows.append({"quantity": name, "level": q.level, "examples": report.examples, "passed": report.passed,
+                         "problem": "" if report.passed else report.counterexample.error})
+            progress.advance(detail=name)
     return rows
 
 
 def _mistake_reports(max_examples, seed):
     rows = []
-    for label, name, reference_name, build, expected in MISTAKES:
+    for label, name, reference_name, build, expected in MISTAKES:   # a few seconds in all
         reference = (references.case(reference_name) if reference_name in references.CASES
                      else references.interpolant(reference_name))
         report = conformance.check(build(reference), name, reference, eps=EPS,

@@ -73,6 +73,22 @@ def test_score_target_is_refused_where_gamma_vanishes():
         objective("score", lambda x, t: x, si_ref.LinearInterpolant(si_ref.BrownianGamma()), batch)
 
 
+def test_time_bounds_accept_zero_dimensional_arrays():
+    batch = sample_batch(CASE.interpolant, CASE.base, CASE.target, 200, np.random.default_rng(1), t_min=np.array(0.3), t_max=np.array(0.6))
+    same = sample_batch(CASE.interpolant, CASE.base, CASE.target, 200, np.random.default_rng(1), t_min=0.3, t_max=0.6)
+    for a, b in zip(batch, same):
+        np.testing.assert_array_equal(a, b)
+    assert 0.3 <= batch.t.min() and batch.t.max() < 0.6
+
+
+SMALL = sample_batch(CASE.interpolant, CASE.base, CASE.target, 8, np.random.default_rng(2), t_min=0.1, t_max=0.9)
+NAN_AT_HALF = lambda x, t: np.where((t > 0.5)[:, None], np.nan, x)  # noqa: E731
+
+
+class NoSample:
+    dim = 2
+
+
 BAD = [
     ("unknown-field", lambda: objective("flow", CASE.drift, CASE.interpolant, BATCH), ValueError, ["name must be one of"]),
     ("batch-not-batch", lambda: objective("drift", CASE.drift, CASE.interpolant, (1, 2, 3, 4)), TypeError, ["batch must be a si_ref.losses.Batch"]),
@@ -88,6 +104,46 @@ BAD = [
      ["n must be a positive integer"]),
     ("sample-times-reversed", lambda: sample_batch(CASE.interpolant, CASE.base, CASE.target, 5, np.random.default_rng(0), t_min=0.8, t_max=0.2),
      ValueError, ["0 <= t_min < t_max <= 1"]),
+    # issue 14: wrong types reaching attribute errors, NaN fields, overflow, n beyond memory, bools
+    ("sample-interpolant-a-string", lambda: sample_batch("linear", CASE.base, CASE.target, 5, np.random.default_rng(0)), TypeError,
+     ["interpolant must be an Interpolant", "str"]),
+    ("sample-target-an-array", lambda: sample_batch(CASE.interpolant, CASE.base, np.zeros((5, 2)), 5, np.random.default_rng(0)), TypeError,
+     ["target must be a distribution with a method sample(n, rng)", "ndarray"]),
+    ("sample-base-without-sample", lambda: sample_batch(CASE.interpolant, NoSample(), CASE.target, 5, np.random.default_rng(0)), TypeError,
+     ["base must be a distribution with a method sample(n, rng)", "NoSample"]),
+    ("sample-n-beyond-memory", lambda: sample_batch(CASE.interpolant, CASE.base, CASE.target, 10**12, np.random.default_rng(0)), ValueError,
+     ["n=1000000000000 samples of dimension 2 would need about", "TiB of memory", "smaller batches"]),
+    ("sample-n-float", lambda: sample_batch(CASE.interpolant, CASE.base, CASE.target, 5.0, np.random.default_rng(0)), TypeError,
+     ["n must be a positive integer", "5.0"]),
+    ("sample-t-max-above-one", lambda: sample_batch(CASE.interpolant, CASE.base, CASE.target, 5, np.random.default_rng(0), t_max=np.array(1.5)),
+     ValueError, ["t_max must lie in the closed interval [0, 1]", "1.5"]),
+    ("sample-rng-seed", lambda: sample_batch(CASE.interpolant, CASE.base, CASE.target, 5, 0), TypeError, ["rng must be a numpy.random.Generator"]),
+    ("objective-interpolant-wrong-type", lambda: objective("drift", CASE.drift, CASE.base, SMALL), TypeError,
+     ["interpolant must be an Interpolant", "Gaussian"]),
+    ("mean-square-interpolant-none", lambda: mean_square_loss("noise", CASE.noise, None, SMALL), TypeError,
+     ["interpolant must be an Interpolant", "NoneType"]),
+    ("regression-target-interpolant-wrong-type", lambda: regression_target("noise", "linear", SMALL), TypeError,
+     ["interpolant must be an Interpolant", "str"]),
+    ("regression-target-batch-tuple", lambda: regression_target("noise", CASE.interpolant, tuple(SMALL)), TypeError,
+     ["batch must be a si_ref.losses.Batch"]),
+    ("objective-field-not-callable", lambda: objective("noise", np.zeros((8, 2)), CASE.interpolant, SMALL), TypeError,
+     ["field must be a callable f(x, t)"]),
+    ("objective-field-nan", lambda: objective("noise", NAN_AT_HALF, CASE.interpolant, SMALL), ValueError,
+     ["the field returned NaN or inf at", "t_min > 0 or t_max < 1"]),
+    ("mean-square-field-inf", lambda: mean_square_loss("drift", lambda x, t: np.full_like(x, np.inf), CASE.interpolant, SMALL), ValueError,
+     ["the field returned NaN or inf at 8 of 8 samples"]),
+    ("objective-field-complex", lambda: objective("noise", lambda x, t: x + 0j, CASE.interpolant, SMALL), TypeError,
+     ["the field must return real numbers", "complex128"]),
+    ("objective-overflows", lambda: objective("noise", lambda x, t: np.full_like(x, 1e200), CASE.interpolant, SMALL), ValueError,
+     ["the loss overflows float64"]),
+    ("objective-antithetic-string", lambda: objective("noise", CASE.noise, CASE.interpolant, SMALL, antithetic="yes"), TypeError,
+     ["antithetic must be True or False", "'yes'"]),
+    ("mean-square-antithetic-int", lambda: mean_square_loss("noise", CASE.noise, CASE.interpolant, SMALL, antithetic=2), TypeError,
+     ["antithetic must be True or False", "2"]),
+    ("objective-antithetic-none", lambda: objective("noise", CASE.noise, CASE.interpolant, SMALL, antithetic=None), TypeError,
+     ["antithetic must be True or False", "None"]),
+    ("batch-time-outside", lambda: objective("noise", CASE.noise, CASE.interpolant, Batch(np.array([1.5]), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((1, 2)))),
+     ValueError, ["batch.t must lie in the closed interval [0, 1]", "1.5"]),
 ]
 
 

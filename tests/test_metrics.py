@@ -161,8 +161,29 @@ def test_inputs_are_not_modified(samples):
     np.testing.assert_array_equal(y, y_copy)
 
 
+@pytest.mark.parametrize("k", [-1000, -600, 600, 1000])
+def test_metrics_are_exact_at_any_float64_scale(samples, k):
+    # scaling by 2**k is exact, so the oracle is the direct formula on the unscaled samples:
+    # D²(2^k x, 2^k y) = 2^k D²(x, y), and the MMD with bandwidth 2^k σ (or the median) is unchanged.
+    x, y = samples
+    xs, ys = np.ldexp(x, k), np.ldexp(y, k)
+    np.testing.assert_allclose(energy_distance(xs, ys), np.ldexp(_direct_energy(x, y, False), k), rtol=1e-12)
+    np.testing.assert_allclose(mmd(xs, ys, bandwidth=np.ldexp(1.3, k)), _direct_mmd(x, y, 1.3, False), rtol=1e-12)
+    np.testing.assert_allclose(median_bandwidth(xs, ys), np.ldexp(median_bandwidth(x, y), k), rtol=1e-15)
+    np.testing.assert_allclose(mmd(xs, ys, unbiased=True), mmd(x, y, unbiased=True), rtol=1e-12)
+
+
+def test_mmd_kernel_limits_for_extreme_bandwidths(samples):
+    x, y = samples
+    # σ far below every distance: k = 1 on the diagonal only; far above: k = 1 everywhere
+    n, m = len(x), len(y)
+    np.testing.assert_allclose(mmd(x, y, bandwidth=1e-300), 1 / n + 1 / m, rtol=1e-15)
+    assert mmd(x, y, bandwidth=1e300) == 0.0
+
+
 _GOOD = np.zeros((3, 2))
 _ONE = np.ones((1, 2))
+_HUGE = np.array([[1.7e308]])   # and -_HUGE: a distance of 3.4e308
 
 
 @pytest.mark.parametrize(
@@ -181,10 +202,21 @@ _ONE = np.ones((1, 2))
         (lambda: mmd(_GOOD, _GOOD + 1.0, bandwidth="1"), TypeError, "bandwidth must be a real number"),
         (lambda: mmd(_GOOD, _GOOD), ValueError, "median pairwise distance"),
         (lambda: mmd(_GOOD, _GOOD.T), ValueError, "same dimension"),
+        (lambda: energy_distance(_HUGE, -_HUGE), ValueError, r"energy distance of x and y exceeds the float64 range"),
+        (lambda: median_bandwidth(_HUGE, -_HUGE), ValueError, r"median pairwise distance of the pooled sample exceeds the float64"),
+        (lambda: mmd(_GOOD, _GOOD + 1.0, unbiased=2), TypeError, r"unbiased must be True or False; received 2"),
+        (lambda: mmd(_GOOD, _GOOD + 1.0, unbiased=None), TypeError, r"unbiased must be True or False; received None"),
+        (lambda: energy_distance(_GOOD, _GOOD, unbiased=np.array([True])), TypeError, r"unbiased must be True or False"),
+        (lambda: mmd(_GOOD, _GOOD + 1.0, bandwidth=None, unbiased="no"), TypeError, r"unbiased must be True or False"),
+        (lambda: mmd(np.array([[1e300]]), np.array([[-1e300]]), bandwidth=1e-300), ValueError,
+         r"bandwidth=1e-300 is too small for samples of magnitude up to about 2\*\*997"),
+        (lambda: mmd(_GOOD, _GOOD + 1.0, bandwidth=np.nan), ValueError, "bandwidth must be finite"),
     ],
     ids=["x_1d", "dimension_mismatch", "empty_x", "nan_in_y", "integer_x", "unbiased_one_point",
          "unbiased_not_bool", "zero_bandwidth", "negative_bandwidth", "infinite_bandwidth",
-         "string_bandwidth", "median_zero", "mmd_dimension_mismatch"],
+         "string_bandwidth", "median_zero", "mmd_dimension_mismatch", "energy_overflows", "median_overflows",
+         "unbiased_int", "unbiased_none", "unbiased_array", "unbiased_string_mmd", "bandwidth_below_scale",
+         "nan_bandwidth"],
 )
 def test_bad_inputs_raise_readable_errors(call, error, match):
     with pytest.raises(error, match=match):

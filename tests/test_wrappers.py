@@ -331,6 +331,14 @@ BAD = [
     ("t-wrong-length", lambda: W.NoiseFromScore(learned, si_ref.BrownianGamma())(X, np.full(2, 0.5)), ValueError,
      ["t must be a scalar or have shape (n,) = (3,)"]),
     ("t-outside", lambda: W.NoiseFromScore(learned, si_ref.BrownianGamma())(X, -0.5), ValueError, ["t must lie in the closed interval [0, 1]"]),
+    # issue 14: results beyond float64 are refused, not returned as inf/NaN
+    ("eps-clamp-overflows", lambda: W.ScoreFromNoise(lambda x, t: np.full_like(x, 1e10), si_ref.BrownianGamma(), eps=1e-300)(X, np.array([0.5, 0.0, 0.5])),
+     ValueError, ["ScoreFromNoise overflows float64 at row 1 (t = 0.0)", "larger eps"]),
+    ("wrapped-values-overflow", lambda: W.DriftFromVelocityScore(lambda x, t: np.full_like(x, 1.7e308), lambda x, t: np.full_like(x, -1e308),
+                                                                 si_ref.BrownianGamma())(X, 0.2), ValueError,
+     ["DriftFromVelocityScore overflows float64 at row 0 (t = 0.2)"]),
+    ("eps-nan", lambda: W.ScoreFromNoise(learned, si_ref.BrownianGamma(), eps=np.nan), ValueError, ["eps must be finite", "nan"]),
+    ("eps-string", lambda: W.ScoreFromNoise(learned, si_ref.BrownianGamma(), eps="1e-3"), TypeError, ["eps must be a real number", "'1e-3'"]),
 ]
 
 

@@ -5,12 +5,14 @@ import numpy as np
 import pytest
 
 import si_ref
+from si_ref import samplers
 
 from reference import assert_raises_naming
 
 LINEAR = si_ref.LinearInterpolant(si_ref.BrownianGamma())
 X = np.ones((4, 2))
 RNG = np.random.default_rng(0)
+G2 = si_ref.Gaussian(np.zeros(2), np.eye(2))
 
 
 def custom(**overrides):
@@ -111,6 +113,40 @@ CASES = [
         lambda t: 1 - t, lambda t: -np.ones_like(t), lambda t: t, lambda t: np.ones_like(t),
         si_ref.BrownianGamma(), one_sided=True), ValueError,
      ["a one-sided interpolant has gamma = 0", "BrownianGamma()"]),
+    # issue 14 (fuzz of the public API), one row per finding; each module's table has more
+    ("fuzz-sample-batch-base-not-distribution", lambda: si_ref.sample_batch(LINEAR, np.eye(2), G2, 4, RNG), TypeError,
+     ["base must be a distribution with a method sample(n, rng)", "ndarray"]),
+    ("fuzz-mean-square-loss-interpolant-a-schedule", lambda: si_ref.mean_square_loss("noise", lambda x, t: x, si_ref.BrownianGamma(),
+                                                                                     si_ref.sample_batch(LINEAR, G2, G2, 4, RNG)), TypeError,
+     ["interpolant must be an Interpolant", "BrownianGamma"]),
+    ("fuzz-objective-nan-field", lambda: si_ref.objective("velocity", lambda x, t: x * np.nan, LINEAR, si_ref.sample_batch(LINEAR, G2, G2, 4, RNG)),
+     ValueError, ["the field returned NaN or inf at 4 of 4 samples"]),
+    ("fuzz-runge-kutta-tableau-a-string", lambda: samplers.ExplicitRungeKutta("RK4"), TypeError,
+     ["tableau must be a ButcherTableau", "'RK4'"]),
+    ("fuzz-runge-kutta-b-longer-than-a", lambda: samplers.ExplicitRungeKutta(samplers.ButcherTableau("x", 2, ((),), (0.5, 0.5), (0.0, 1.0))),
+     ValueError, ["1 rows of a, 2 weights b and 2 nodes c"]),
+    ("fuzz-integrate-save-at-empty-list", lambda: si_ref.integrate(lambda x, t: x, si_ref.Euler(), [0.0, 1.0], X, save_at=[]), ValueError,
+     ["save_at must hold at least one time"]),
+    ("fuzz-integrate-rng-a-function", lambda: si_ref.integrate(lambda x, t: x, si_ref.Euler(), [0.0, 1.0], X, rng=np.random.default_rng),
+     TypeError, ["rng must be a numpy.random.Generator", "function"]),
+    ("fuzz-ode-likelihood-rtol-a-string", lambda: si_ref.ode_log_likelihood(lambda x, t: x, X, lambda y: np.zeros(len(y)),
+                                                                            divergence=lambda y, t: np.full(len(y), 2.0), rtol="1e-8"), TypeError,
+     ["rtol must be a real number", "'1e-8'"]),
+    ("fuzz-flow-matrix-atol-nan", lambda: si_ref.GaussianCase(LINEAR, G2, G2).flow_matrix(0.5, 0.0, atol=np.nan), ValueError,
+     ["atol must be finite", "nan"]),
+    ("fuzz-integrate-reference-rtol-negative", lambda: si_ref.integrate_reference(lambda x, t: x, X, 0.0, 1.0, rtol=-1e-8), ValueError,
+     ["rtol must be a finite number > 0", "-1e-08"]),
+    ("fuzz-energy-distance-overflows", lambda: si_ref.energy_distance(np.array([[1e308]]), np.array([[-1e308]])), ValueError,
+     ["the energy distance of x and y exceeds the float64 range"]),
+    ("fuzz-mmd-unbiased-numpy-int", lambda: si_ref.mmd(X, X + 1.0, unbiased=np.int64(1)), TypeError, ["unbiased must be True or False", "1"]),
+    ("fuzz-sde-likelihood-control-variate-one", lambda: si_ref.sde_log_likelihood(
+        lambda x, t: x, lambda x, t: x, 1.0, X, lambda y: np.zeros(len(y)), divergence_drift=lambda y, t: np.zeros(len(y)),
+        divergence_score=lambda y, t: np.zeros(len(y)), grid=[1.0, 0.0], n_paths=2, rng=RNG, control_variate=1), TypeError,
+     ["control_variate must be True or False", "1"]),
+    ("fuzz-gaussian-sample-beyond-memory", lambda: si_ref.Gaussian(np.zeros(1), np.eye(1)).sample(10**12, RNG), ValueError,
+     ["n=1000000000000 samples of dimension 1 would need about", "of memory"]),
+    ("fuzz-gaussian-cov-all-zero", lambda: si_ref.Gaussian(np.zeros(3), np.zeros((3, 3))), ValueError,
+     ["cov must be positive definite", "smallest eigenvalue 0"]),
 ]
 
 

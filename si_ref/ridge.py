@@ -277,7 +277,7 @@ def _positive_count(value, name, example, *, upper=None):
 
 
 def fit_gaussian_mixture(points, n_components, rng, *, n_init=3, max_iterations=200, tolerance=1e-5,
-                         covariance_floor=1e-6) -> GaussianMixture:
+                         covariance_floor=1e-6, start=None) -> GaussianMixture:
     r"""Maximum-likelihood Gaussian mixture with full covariances, fitted to ``points`` by EM.
 
     Expectation-maximisation (Dempster, Laird & Rubin, 1977): with responsibilities
@@ -310,6 +310,9 @@ def fit_gaussian_mixture(points, n_components, rng, *, n_init=3, max_iterations=
         Stop when the mean log-likelihood per point improves by less than this.
     covariance_floor : float
         ε above, relative to the mean variance of the points.
+    start : GaussianMixture, optional
+        Start EM from this mixture's responsibilities instead (one run; ``n_init`` ignored),
+        e.g. to refine a fit made on a subset.
 
     Returns
     -------
@@ -328,6 +331,11 @@ def fit_gaussian_mixture(points, n_components, rng, *, n_init=3, max_iterations=
                          f"covariance_floor={covariance_floor!r}.")
     spread = float(np.mean(np.var(points, axis=0)))
     floor = floor * (spread if spread > 0 else 1.0) * np.eye(d)
+    if start is not None:
+        if not isinstance(start, GaussianMixture) or start.dim != d or start.n_components != k:
+            raise ValueError(f"start must be a GaussianMixture of dimension {d} with n_components = {k} components; "
+                             f"received {start!r}.")
+        return _em(points, k, rng, max_iterations, tolerance, floor, start)[0]
     best, best_ll = None, -np.inf
     for _ in range(1 if k == 1 else n_init):
         mixture, mean_ll = _em(points, k, rng, max_iterations, tolerance, floor)
@@ -336,15 +344,15 @@ def fit_gaussian_mixture(points, n_components, rng, *, n_init=3, max_iterations=
     return best
 
 
-def _em(points, k, rng, max_iterations, tolerance, floor):
-    """One EM run from a k-means start: (GaussianMixture, final mean log-likelihood)."""
+def _em(points, k, rng, max_iterations, tolerance, floor, start=None):
+    """One EM run from a k-means start (or from the mixture ``start``): (GaussianMixture, final mean log-likelihood)."""
     n, d = points.shape
-    if k == 1:
-        labels = np.zeros(n, dtype=int)
+    if start is not None:
+        resp = start.responsibilities(points)
     else:
-        _, labels = kmeans2(points, k, iter=20, minit="++", seed=rng)
-    resp = np.zeros((n, k))
-    resp[np.arange(n), labels] = 1.0
+        labels = np.zeros(n, dtype=int) if k == 1 else kmeans2(points, k, iter=20, minit="++", seed=rng)[1]
+        resp = np.zeros((n, k))
+        resp[np.arange(n), labels] = 1.0
     previous = -np.inf
     for _ in range(max_iterations):
         counts = resp.sum(axis=0)
@@ -378,24 +386,33 @@ def mixture_bic(mixture: GaussianMixture, points) -> float:
     return float(-2.0 * np.sum(mixture.log_prob(points)) + p * np.log(points.shape[0]))
 
 
-def select_gaussian_mixture(points, rng, *, max_components=12, n_points=4000, **options) -> GaussianMixture:
+def select_gaussian_mixture(points, rng, *, max_components=12, n_points=4000, n_init=2, patience=3,
+                            **options) -> GaussianMixture:
     r"""The mixture of :func:`fit_gaussian_mixture` whose number of components minimises the BIC.
 
-    Every k = 1, ..., ``max_components`` is fitted to (at most) ``n_points`` of the points
-    (a random subset, for speed) and judged by :func:`mixture_bic` on the same points; the
-    winner is refitted on all the points. ``options`` go to :func:`fit_gaussian_mixture`.
+    k = 1, 2, ... is fitted to (at most) ``n_points`` of the points (a random subset, for
+    speed) and judged by :func:`mixture_bic` on the same points, up to ``max_components``
+    or until ``patience`` successive k fail to improve on the best; the winner is refitted on
+    all the points. ``n_init`` and ``options`` go to :func:`fit_gaussian_mixture`.
     """
     points = as_points(points, "points")
     check_rng(rng)
     max_components = _positive_count(max_components, "max_components", 12)
     n_points = _positive_count(n_points, "n_points", 4000)
+    patience = _positive_count(patience, "patience", 3)
     subset = points if points.shape[0] <= n_points else points[rng.choice(points.shape[0], n_points, replace=False)]
-    best, best_score = 1, np.inf
+    best, best_k, best_score = None, 0, np.inf
     for k in range(1, min(max_components, subset.shape[0]) + 1):
-        score = mixture_bic(fit_gaussian_mixture(subset, k, rng, **options), subset)
+        candidate = fit_gaussian_mixture(subset, k, rng, n_init=n_init, **options)
+        score = mixture_bic(candidate, subset)
         if score < best_score:
-            best, best_score = k, score
-    return fit_gaussian_mixture(points, best, rng, **options)
+            best, best_k, best_score = candidate, k, score
+        elif k - best_k >= patience:
+            break
+    if subset is points:
+        return best
+    # refine the winner on all the points, starting from it (EM never lowers the likelihood)
+    return fit_gaussian_mixture(points, best.n_components, rng, start=best, **options)
 
 
 class MixturePosteriorFeatures:

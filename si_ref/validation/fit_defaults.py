@@ -230,9 +230,9 @@ def format_report(results: dict) -> str:
     lines.append("")
     lines += [f"  {name}_{method}: {results[f'{name}_{method}_model']}" for name in CASES for method in METHODS]
     report = checks(results)
-    lines += ["", f"  {'check':<42} {'value':>8}  {'tolerance':>9}  ok"]
+    lines += ["", f"  {'check':<46} {'value':>8}  {'tolerance':>9}  ok"]
     for c in report:
-        lines.append(f"  {c.name:<42} {c.value:8.4f}  {c.tolerance[0]} {c.tolerance[1]:<6g}  "
+        lines.append(f"  {c.name:<46} {c.value:8.4f}  {c.tolerance[0]} {c.tolerance[1]:<6g}  "
                      f"{'PASS' if c.passed else 'FAIL'}")
     lines += report_footer(results, report)
     return "\n".join(lines)

@@ -494,3 +494,22 @@ CASES = [
 @pytest.mark.parametrize("call, exception, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_inputs_raise_errors_naming_the_argument(call, exception, fragments):
     assert_raises_naming(call, exception, fragments)
+
+
+def test_fit_runs_with_one_blas_thread_unless_the_user_chose(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from si_ref.threads import USER_THREAD_VARIABLES
+    for name in USER_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    seen = []
+
+    class Recording(MLPField):
+        def _train_step(self, *args):
+            seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+            return super()._train_step(*args)
+    rng = np.random.default_rng(0)
+    field = Recording(1, widths=(4,), rng=rng)
+    x = rng.standard_normal((16, 1))
+    field.fit(x, 0.5, x, epochs=1, batch_size=8, rng=rng)
+    assert seen and set(seen) == {1}

@@ -397,3 +397,22 @@ def test_fourier_features_stay_bounded_for_every_finite_point():
     features = RandomFourierFeatures(2, 20, rng=np.random.default_rng(0))
     phi = features(np.array([[1e300, -1e300], [0.0, 0.0]]), 0.5)
     assert np.isfinite(phi).all() and np.abs(phi[:, :-1]).max() <= np.sqrt(2 / 20)
+
+
+def test_ridge_fits_run_with_one_blas_thread_unless_the_user_chose(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from si_ref.threads import USER_THREAD_VARIABLES
+    for name in USER_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    seen = []
+    polynomial = PolynomialFeatures(1, degree=1, time_degree=0)
+
+    def features(x, t):
+        seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+        return polynomial(x, t)
+    rng = np.random.default_rng(0)
+    x, t = rng.uniform(-1, 1, (40, 1)), rng.uniform(0, 1, 40)
+    RidgeField(features).fit(x, t, x)
+    TimeSlicedRidge(lambda t0, t1: features, [0.0, 0.5, 1.0]).fit(x, t, x)
+    assert seen and set(seen) == {1}

@@ -416,3 +416,10 @@ def test_ridge_fits_run_with_one_blas_thread_unless_the_user_chose(monkeypatch):
     RidgeField(features).fit(x, t, x)
     TimeSlicedRidge(lambda t0, t1: features, [0.0, 0.5, 1.0]).fit(x, t, x)
     assert seen and set(seen) == {1}
+
+
+def test_docstrings_hold_latex_not_control_characters():
+    import si_ref.ridge as module
+    for obj in (module, PosteriorFeatures, MixturePosteriorFeatures, fit_gaussian_mixture, RandomFourierFeatures):
+        assert not any(ord(c) < 32 and c != "\n" for c in obj.__doc__), obj
+    assert "\\frac1m" in PosteriorFeatures.__doc__ and "\\alpha m_0" in PosteriorFeatures.__doc__

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_bool, as_real_scalar, check_rng
+from ._checks import as_bool, as_points, as_real_scalar, check_rng
 from .distributions import Gaussian
 from .interpolants import Interpolant
 from .losses import FIELD_TARGETS, Batch, _check_batch, regression_target, sample_batch
@@ -120,7 +120,8 @@ def default_model(method, interpolant, target_samples, rng, *, base=None, base_s
     frequencies); :func:`fit_field` trains it with :data:`DEFAULT_MLP_TRAINING`.
     """
     check_rng(rng)
-    d = np.asarray(target_samples).shape[1]
+    target_samples = as_points(target_samples, "target_samples")
+    d = target_samples.shape[1]
     if method == "mlp":
         return MLPField(d, widths=(128, 128, 128), dtype=np.float32, rng=rng)
     if method != "ridge":
@@ -314,7 +315,7 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
     label = f"fit {name} ({method})"
     with task(label, total=3, unit="step") as progress:
         if data is None:
-            d = np.asarray(target.sample(1, np.random.default_rng(0))).shape[1]
+            d = getattr(target, "dim", None) or np.asarray(target.sample(1, np.random.default_rng(0))).shape[1]
             n_samples = _check_count(recipe.n_samples if n_samples is None else n_samples, d)
             data = sample_batch(interpolant, base, target, n_samples, rng, t_min=t_min, t_max=t_max)
         x, t, y = training_data(name, interpolant, data, antithetic=antithetic, reference_size=reference_size,
@@ -322,8 +323,10 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
         progress.advance(detail=f"{x.shape[0]} training points")
         default = model is None
         if default:
-            target_samples = (target.sample(MIXTURE_SAMPLES, rng) if target is not None
-                              else np.asarray(data.x1)[:MIXTURE_SAMPLES])
+            if method == "ridge" and target is not None:
+                target_samples = target.sample(MIXTURE_SAMPLES, rng)
+            else:                                   # the MLP needs only d; ridge with data= uses its x1
+                target_samples = np.asarray(data.x1)[:MIXTURE_SAMPLES]
             base_samples = None
             if method == "ridge" and not recipe.gaussian_base and interpolant.kind != "mirror":
                 base_samples = (base.sample(MIXTURE_SAMPLES, rng) if base is not None

@@ -682,6 +682,7 @@ class MLPField:
         :math:`\mu_x = 0, \sigma_x = 1`. Outputs are not rescaled.
     rng : numpy.random.Generator
         Source of the initial weights.
+
     Attributes
     ----------
     network : MLP

@@ -95,6 +95,8 @@ def default_recipe(interpolant, base=None, *, method="ridge", data_given=False) 
 
     ``n_samples``: 150 000 antithetic pairs for either method.
     """
+    if not isinstance(interpolant, Interpolant):
+        raise TypeError(f"interpolant must be a si_ref Interpolant; received {type(interpolant).__name__}.")
     if method not in DEFAULT_SAMPLES:
         raise ValueError(f"method must be 'ridge' or 'mlp'; received method={method!r}.")
     if _gaussian_base(interpolant, base, data_given):
@@ -265,7 +267,8 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
     antithetic : bool
         Use both :math:`x_\pm` per sample.
     reference_size : "auto", None or int
-        Variance-reduced targets of :mod:`si_ref.targets` (Gaussian base only): 1 for
+        Variance-reduced targets of :mod:`si_ref.targets` (a Gaussian base; passed explicitly,
+        ``base=None`` means N(0, I) even with user ``data``): 1 for
         :math:`E[y \mid x_t, x_1]`, B > 1 for the stable target field over blocks of B
         samples (bias O(1/B)). None: the plain targets. "auto": :func:`default_recipe`.
     weighted : "auto" or bool
@@ -307,9 +310,11 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
                 or reference_size < 1:
             raise ValueError(f"reference_size must be 'auto', None or a positive integer; received {reference_size!r}.")
     weighted = recipe.weighted if isinstance(weighted, str) and weighted == "auto" else as_bool(weighted, "weighted")
-    if (reference_size is not None or weighted) and not recipe.gaussian_base:
-        raise ValueError("reference_size and weighted=True need a Gaussian base (si_ref.Gaussian, or None for N(0, I) "
-                         f"drawn by fit_field); received base {type(base).__name__} with a {interpolant.kind} "
+    # asked for explicitly, base=None means N(0, I) (the convention of si_ref.targets), even with user data
+    gaussian = interpolant.kind != "mirror" and (base is None or isinstance(base, Gaussian))
+    if (reference_size is not None or weighted) and not gaussian:
+        raise ValueError("reference_size and weighted=True need a Gaussian base (si_ref.Gaussian, or None for N(0, I)) "
+                         f"and a non-mirror interpolant; received base {type(base).__name__} with a {interpolant.kind} "
                          "interpolant. Use reference_size=None, weighted=False.")
     t_min, t_max = as_real_scalar(t_min, "t_min"), as_real_scalar(t_max, "t_max")
     label = f"fit {name} ({method})"

@@ -192,7 +192,7 @@ def _plot_errors(out, results) -> str:
     for ax, name in zip(axes, CASES):
         for method, marker in zip(METHODS, ("o", "s")):
             ax.semilogy(results["times"], results[f"{name}_{method}_relative_errors"], marker=marker, label=method)
-        ax.axhline(0.03, color="0.5", linestyle="--", linewidth=0.8, label="3%")
+        ax.axhline(0.03, color="0.5", linestyle="--", linewidth=0.8, label="3% (bound on the mean over t)")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("t")
     axes[0].set_ylabel(r"$\sqrt{E|\hat b - b|^2 / E|b|^2}$, $x \sim \rho_t$")

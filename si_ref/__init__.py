@@ -14,12 +14,23 @@ and ``si_ref.strategies`` (hypothesis strategies).
 
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase, GaussianComponents
-from .fitting import fit_drift, fit_field
+from .fitting import default_model, default_recipe, fit_drift, fit_field
 from .likelihood import LikelihoodEstimate, ode_log_likelihood, sde_log_likelihood
 from .losses import Batch, mean_square_loss, objective, sample_batch
 from .metrics import energy_distance, mmd
 from .mlp import MLP, Adam, MLPField, time_features
-from .ridge import PolynomialFeatures, PosteriorFeatures, RandomFourierFeatures, RidgeField, TimeSlicedRidge, kmeans_centres
+from .ridge import (
+    MixturePosteriorFeatures,
+    PolynomialFeatures,
+    PosteriorFeatures,
+    RandomFourierFeatures,
+    RidgeField,
+    TimeSlicedRidge,
+    fit_gaussian_mixture,
+    kmeans_centres,
+    mixture_bic,
+    select_gaussian_mixture,
+)
 from .threads import blas_threads
 from .targets import conditional_target, conditional_variance_scale, reference_target
 from .samplers import (
@@ -144,6 +155,10 @@ __all__ = [
     "PosteriorFeatures",
     "TimeSlicedRidge",
     "kmeans_centres",
+    "MixturePosteriorFeatures",
+    "fit_gaussian_mixture",
+    "select_gaussian_mixture",
+    "mixture_bic",
     "conditional_target",
     "reference_target",
     "conditional_variance_scale",
@@ -153,6 +168,8 @@ __all__ = [
     "time_features",
     "fit_field",
     "fit_drift",
+    "default_recipe",
+    "default_model",
     "energy_distance",
     "mmd",
     # BLAS threads of si_ref's long work

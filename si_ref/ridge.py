@@ -49,6 +49,20 @@ def _finite_features(phi, x):
     return phi
 
 
+def _posterior_features(weights, x, t, t_range, time_degree):
+    r"""Responsibilities times (1, x) times Legendre polynomials in t on ``t_range``: shape (n, m (d + 1)(q + 1)).
+
+    .. math:: \phi_{k, j, l}(x, t) = r_k(x, t)\,(1, x)_j\,P_l\big(2 (t - t_0)/(t_1 - t_0) - 1\big)
+    """
+    n = x.shape[0]
+    t0, t1 = t_range
+    legendre = np.polynomial.legendre.legvander(2.0 * (t - t0) / (t1 - t0) - 1.0, time_degree)
+    with np.errstate(over="ignore", invalid="ignore"):   # non-finite features are refused just below
+        psi = (weights[:, :, None] * np.column_stack([np.ones(n), x])[:, None, :]).reshape(n, -1)
+        phi = (psi[:, :, None] * legendre[:, None, :]).reshape(n, -1)
+    return _finite_features(phi, x)
+
+
 def _times_for(x, t):
     """Validated times as one value per row of x: shape (n,)."""
     return np.broadcast_to(time_column(as_times(t), x.shape[0]), (x.shape[0], 1))[:, 0].copy()
@@ -122,10 +136,11 @@ class PolynomialFeatures:
         """Features of shape (n, n_monomials * (time_degree + 1))."""
         x = as_points(x, "x", d=self.dim)
         s = 2.0 * _times_for(x, t) - 1.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            monomials = np.prod(x[:, None, :] ** self.exponents[None, :, :], axis=2)    # (n, M)
         legendre = np.polynomial.legendre.legvander(s, self.time_degree)                  # (n, q + 1)
-        return _finite_features((monomials[:, :, None] * legendre[:, None, :]).reshape(x.shape[0], -1), x)
+        with np.errstate(over="ignore", invalid="ignore"):   # non-finite features are refused just below
+            monomials = np.prod(x[:, None, :] ** self.exponents[None, :, :], axis=2)    # (n, M)
+            phi = (monomials[:, :, None] * legendre[:, None, :]).reshape(x.shape[0], -1)
+        return _finite_features(phi, x)
 
 
 def kmeans_centres(points, m: int, rng, *, iterations: int = 30) -> np.ndarray:
@@ -218,12 +233,7 @@ class PosteriorFeatures:
         """Features of shape (n, m (d + 1)(q + 1))."""
         x = as_points(x, "x", d=self.dim)
         t = _times_for(x, t)
-        n = x.shape[0]
-        weights = self.responsibilities(x, t)
-        psi = (weights[:, :, None] * np.column_stack([np.ones(n), x])[:, None, :]).reshape(n, -1)
-        t0, t1 = self.t_range
-        legendre = np.polynomial.legendre.legvander(2.0 * (t - t0) / (t1 - t0) - 1.0, self.time_degree)
-        return _finite_features((psi[:, :, None] * legendre[:, None, :]).reshape(n, -1), x)
+        return _posterior_features(self.responsibilities(x, t), x, t, self.t_range, self.time_degree)
 
 
 # --- Gaussian mixtures fitted to samples, and the posterior features they give --------------------
@@ -507,12 +517,7 @@ class MixturePosteriorFeatures:
         """Features of shape (n, P (d + 1)(q + 1))."""
         x = as_points(x, "x", d=self.dim)
         t = _times_for(x, t)
-        n = x.shape[0]
-        weights = self.responsibilities(x, t)
-        psi = (weights[:, :, None] * np.column_stack([np.ones(n), x])[:, None, :]).reshape(n, -1)
-        t0, t1 = self.t_range
-        legendre = np.polynomial.legendre.legvander(2.0 * (t - t0) / (t1 - t0) - 1.0, self.time_degree)
-        return _finite_features((psi[:, :, None] * legendre[:, None, :]).reshape(n, -1), x)
+        return _posterior_features(self.responsibilities(x, t), x, t, self.t_range, self.time_degree)
 
 
 def _as_mixture(model, name) -> GaussianMixture:
@@ -641,9 +646,10 @@ class RidgeField:
             if sample_weight is not None:
                 root = np.sqrt(w[rows])[:, None]
                 phi, target = phi * root, target * root
-            gram = phi.T @ phi if gram is None else gram + phi.T @ phi
-            rhs = phi.T @ target if rhs is None else rhs + phi.T @ target
-            y_norm += float(np.sum(target * target))
+            with np.errstate(over="ignore"):   # overflow is checked once, below, with a clear message
+                gram = phi.T @ phi if gram is None else gram + phi.T @ phi
+                rhs = phi.T @ target if rhs is None else rhs + phi.T @ target
+                y_norm += float(np.sum(target * target))
         if not (np.isfinite(gram).all() and np.isfinite(rhs).all() and np.isfinite(y_norm)):
             raise ValueError(f"x or y is too large for float64: the Gram matrix of the features overflows "
                              f"(max |x| = {float(np.max(np.abs(x))):.3g}, max |y| = {float(np.max(np.abs(y))):.3g}). "

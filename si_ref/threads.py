@@ -3,11 +3,11 @@
 si_ref's matrix products are small (a few hundred columns at most). A threaded BLAS
 splits each of them across the cores and spins while it waits; on a machine whose
 cores are busy with another process, the spinning threads are descheduled and
-every product waits for the slowest one. The ridge fit of the fit_drift study took
-14-21 s with OpenBLAS's default two threads on a loaded 2-core machine and
-1.6-2.0 s with one. :func:`blas_threads` therefore runs si_ref's long work with
-:data:`DEFAULT_BLAS_THREADS` BLAS threads, chosen by the measurement recorded in the
-README (``python -m si_ref.validation.benchmarks --only threads``).
+every product waits for the slowest one. Measured on a 2-core machine (README,
+"BLAS threads"; ``si-ref benchmarks --only threads``): idle, two threads were 0.77x
+(MLP epochs) to 1.17x (ridge fit) the time of one; with one competing CPU-bound
+process, 2.3x (ridge fit) and 3.1x (MLP epochs) slower. :func:`blas_threads`
+therefore runs si_ref's long work with :data:`DEFAULT_BLAS_THREADS` = 1 BLAS thread.
 
 A user's own choice wins: when any of :data:`USER_THREAD_VARIABLES` is set in the
 environment (e.g. ``OPENBLAS_NUM_THREADS=2 si-ref validate``), or inside the user's

@@ -19,6 +19,7 @@ __all__ = [
     "as_real_scalar",
     "as_positive_real",
     "as_bool",
+    "sample_weights",
     "time_column",
     "scalar_or_array",
     "check_rng",
@@ -377,3 +378,25 @@ def as_count(value, name: str, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be {expected}; received {name}={int(value)}.")
     return int(value)
+
+
+def sample_weights(value, n: int, name: str = "sample_weight") -> np.ndarray:
+    """Weights of n samples: a new float64 array of shape (n,), finite, >= 0 and not all zero.
+
+    Raises
+    ------
+    TypeError
+        If the weights are not real numbers.
+    ValueError
+        For a wrong shape, NaN/inf, a negative weight, or all weights zero.
+    """
+    w = np.asarray(value)
+    if w.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers of shape ({n},); received dtype {w.dtype}.")
+    w = w.astype(np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"{name} must have shape (n,) = ({n},), one weight per sample; received shape {w.shape}.")
+    if not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+        raise ValueError(f"{name} must be finite, non-negative and not all zero; received min "
+                         f"{float(w.min())!r}, max {float(w.max())!r}, sum {float(w.sum())!r}.")
+    return w

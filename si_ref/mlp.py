@@ -57,7 +57,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_bool, as_points, as_real_scalar, as_times, check_rng, time_column
+from ._checks import as_bool, as_points, as_real_scalar, as_times, check_rng, sample_weights, time_column
 from .progress import task
 from .threads import with_blas_threads
 
@@ -822,17 +822,7 @@ class MLPField:
         check_rng(rng)
         verbose = as_bool(verbose, "verbose")
         if weights is not None:
-            weights = np.asarray(weights)
-            if weights.dtype.kind not in "iuf":
-                raise TypeError(f"weights must be real numbers of shape (n,); received dtype {weights.dtype}.")
-            weights = weights.astype(np.float64)
-            if weights.shape != (n,):
-                raise ValueError(f"weights must have shape (n,) = ({n},); received shape {weights.shape}.")
-            if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0):
-                raise ValueError(
-                    "weights must be finite, non-negative and not all zero; received "
-                    f"min {float(weights.min())!r}, max {float(weights.max())!r}, sum {float(weights.sum())!r}."
-                )
+            weights = sample_weights(weights, n, "weights")
             weights = (weights / weights.mean()).astype(self.dtype)
 
         if self.standardize and not self._scaling_frozen:

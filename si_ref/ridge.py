@@ -27,7 +27,7 @@ from scipy.cluster.vq import kmeans2
 from scipy.linalg import cho_factor, cho_solve, eigh, solve_triangular
 from scipy.special import logsumexp, softmax
 
-from ._checks import as_points, as_real_scalar, as_times, check_rng, time_column
+from ._checks import as_points, as_real_scalar, as_times, check_rng, sample_weights, time_column
 from .distributions import Gaussian, GaussianMixture
 from .interpolants import Interpolant
 from .progress import task
@@ -566,20 +566,6 @@ def gcv_alpha(gram, rhs, y_norm, n, alpha_grid):
     return best, best_score
 
 
-def _sample_weights(sample_weight, n) -> np.ndarray:
-    """Validated sample weights: a new float64 array of shape (n,), finite, >= 0, not all zero."""
-    w = np.asarray(sample_weight)
-    if w.dtype.kind not in "iuf":
-        raise TypeError(f"sample_weight must be real numbers of shape ({n},); received dtype {w.dtype}.")
-    w = w.astype(np.float64)
-    if w.shape != (n,):
-        raise ValueError(f"sample_weight must have shape (n,) = ({n},), one weight per sample; received shape {w.shape}.")
-    if not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
-        raise ValueError(f"sample_weight must be finite, non-negative and not all zero; received min "
-                         f"{float(w.min())!r}, max {float(w.max())!r}, sum {float(w.sum())!r}.")
-    return w
-
-
 class RidgeField:
     r"""A field :math:`\hat f(x, t) = W^\top\phi(x, t)` fitted by ridge regression (scikit-learn style).
 
@@ -632,7 +618,7 @@ class RidgeField:
             raise ValueError("x must contain at least one sample; received n = 0.")
         times = _times_for(x, t)
         if sample_weight is not None:
-            w = _sample_weights(sample_weight, x.shape[0])
+            w = sample_weights(sample_weight, x.shape[0])
         gram = rhs = None
         y_norm = 0.0
         for start in range(0, x.shape[0], self.chunk_size):     # Φ is never held whole
@@ -719,7 +705,7 @@ class TimeSlicedRidge:
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"y must have one row per point of x, {x.shape[0]}; received {y.shape[0]} rows.")
         t = _times_for(x, t)
-        w = None if sample_weight is None else _sample_weights(sample_weight, x.shape[0])
+        w = None if sample_weight is None else sample_weights(sample_weight, x.shape[0])
         k = self.slice_index(t)
         slices = []
         with task("ridge on time slices", total=self.edges.size - 1, unit="slice") as progress:

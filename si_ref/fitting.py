@@ -231,17 +231,17 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
 
     Measured with the defaults (``si_ref/validation/fit_defaults.py``, seed 0, 2-D, Brownian γ,
     linear interpolant unless stated, mean and worst over t = 0.05, ..., 0.95 of the
-    :math:`\rho_t`-weighted relative L2 error of b; fit times on a shared 2-core machine
-    with one BLAS thread, noisy):
+    :math:`\rho_t`-weighted relative L2 error of b; 2-core machine, one BLAS thread, fit times
+    4-6 s for the ridge and 35-38 s for the MLP):
 
-    ==========================================  =====================  ====  =====================  ====
-    case                                        ridge: mean / worst t  s     MLP: mean / worst t    s
-    ==========================================  =====================  ====  =====================  ====
-    N(0, I) to the 8-Gaussian ring              0.010 / 0.024 (0.15)   6.0   0.015 / 0.040 (0.95)   36
-    N(0, I) to the 6-Gaussian mixture (*)       0.013 / 0.040 (0.15)   4.6   0.021 / 0.057 (0.95)   38
-    same target from N((0.5, -1), skewed S0)    0.005 / 0.011 (0.95)   4.4   0.017 / 0.059 (0.95)   36
-    same, trigonometric interpolant             0.007 / 0.014 (0.95)   4.5   0.024 / 0.092 (0.95)   37
-    ==========================================  =====================  ====  =====================  ====
+    ==========================================  =====================  =====================
+    case                                        ridge: mean / worst t  MLP: mean / worst t
+    ==========================================  =====================  =====================
+    N(0, I) to the 8-Gaussian ring              0.010 / 0.024 (0.15)   0.016 / 0.039 (0.95)
+    N(0, I) to the 6-Gaussian mixture (*)       0.011 / 0.038 (0.15)   0.024 / 0.059 (0.95)
+    same target from N((0.5, -1), skewed S0)    0.005 / 0.010 (0.95)   0.017 / 0.066 (0.95)
+    same, trigonometric interpolant             0.006 / 0.014 (0.95)   0.022 / 0.102 (0.95)
+    ==========================================  =====================  =====================
 
     (*) anisotropic, correlated components of unequal weights (standard deviations 0.1 to
     0.7, weights 0.08 to 0.3; ``fit_defaults.anisotropic_mixture``). The former default, 800

@@ -317,7 +317,7 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
                          f"and a non-mirror interpolant; received base {type(base).__name__} with a {interpolant.kind} "
                          "interpolant. Use reference_size=None, weighted=False.")
     t_min, t_max = as_real_scalar(t_min, "t_min"), as_real_scalar(t_max, "t_max")
-    label = f"fit {name} ({method})"
+    label = f"fit {name} ({method if model is None else type(model).__name__})"
     with task(label, total=3, unit="step") as progress:
         if data is None:
             d = getattr(target, "dim", None) or np.asarray(target.sample(1, np.random.default_rng(0))).shape[1]

@@ -91,7 +91,10 @@ class Task:
         elapsed = time.perf_counter() - self.start
         parts = [f"{self.label}:"]
         unit = f"{self.unit} " if self.unit else ""
-        parts.append(f"{unit}{self.done}/{self.total}," if self.total else f"{unit}{self.done},")
+        if self.total:
+            parts.append(f"{unit}{self.done}/{self.total},")
+        elif self.done:
+            parts.append(f"{unit}{self.done},")
         parts.append(f"{_seconds(elapsed)} elapsed")
         if self.total and 0 < self.done < self.total:
             parts[-1] += ","
@@ -118,13 +121,17 @@ class Task:
             self._last_text = text
             self.stream.flush()
 
-    def close(self) -> None:
-        """Draw the final state and end the line."""
+    def close(self, *, outermost: bool = True) -> None:
+        """Draw the final state; on a terminal, end the line only for the outermost task.
+
+        An inner task's last state is overwritten by its parent's next redraw, so a
+        terminal keeps one line per outermost task (e.g. per study).
+        """
         if self.stream is None:
             return
         self._last_draw = -float("inf")
         self.draw(force=True)
-        if self._terminal:
+        if self._terminal and outermost:
             self.stream.write("\n")
             self.stream.flush()
 
@@ -149,7 +156,7 @@ def task(label: str, total: int | None = None, unit: str = "") -> Iterator[Task]
         if progress._terminal:
             with _lock:
                 _open_on_terminal.remove(progress)
-        progress.close()
+        progress.close(outermost=not outer)
 
 
 @contextlib.contextmanager

@@ -45,3 +45,15 @@ def test_quiet_wins_and_a_non_terminal_stderr_shows_nothing(capsys):
     with progress.task("fit", total=1) as fit:   # pytest's captured stderr is not a terminal
         fit.advance()
     assert stream.getvalue() == "" and capsys.readouterr().err == ""
+
+
+def test_a_terminal_keeps_one_line_per_outermost_task():
+    stream = Terminal()
+    with progress.shown(stream), progress.task("study"):
+        with progress.task("fit", total=2, unit="epoch") as fit:
+            fit.advance()
+            fit.advance()
+    text = stream.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\x1b[K\n")
+    assert text.rsplit("\r", 1)[-1].startswith("study: ")   # the parent's last redraw ends the line
+    assert "study: 0," not in text                          # a task without steps shows only its times

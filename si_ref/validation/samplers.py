@@ -480,19 +480,19 @@ def _measure(results, n_samples, n_repeats, n_paths, rng_order, rng_samples, rng
     smooth = smooth_case()
     results["rk4_error_64_steps_smooth"] = float(
         flow_errors(smooth, RK4(), [SMOOTH_STEPS], smooth.base.sample(N_SMOOTH_POINTS, rng_order))[0])
-    progress.advance(detail="convergence orders")
+    progress.advance(detail="orders done; samples next")
 
     # 2. ODE and SDE samples vs exact samples, relative to the noise floor of exact vs exact.
     mixture = mixture_case()
     floor, ratios, first = _sample_comparison(mixture, n_samples, n_repeats, rng_samples)
     results["mmd_noise_floor"] = float(floor)
     results.update({k: float(v) for k, v in ratios.items()})
-    progress.advance(detail="samples vs exact")
+    progress.advance(detail="samples done; likelihoods next")
 
     # 3. Likelihoods vs the exact log density.
     numbers, detail = _likelihoods(mixture, n_paths, rng_likelihood)
     results.update(numbers)
-    progress.advance(detail="likelihoods")
+    progress.advance(detail="likelihoods done")
     return errors, slopes, first, floor, ratios, detail
 
 

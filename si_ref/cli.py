@@ -179,6 +179,8 @@ def _golden(args, parser) -> int:
     from . import golden
     from .validate import writable_folder
 
+    if args.action is not None and args.out is not None:
+        parser.error(f"--out belongs after 'write' (si-ref golden write --out DIR); received it before {args.action!r}")
     if args.action == "verify":
         try:
             reference = _reference(args, parser)
@@ -325,7 +327,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     sub["golden write"] = write = actions.add_parser("write", help="write the vectors into --out DIR")
     write.add_argument("--out", dest="write_out", required=True, help="output folder")
     sub["golden verify"] = verify = actions.add_parser(
-        "verify", help="check MODULE:CALLABLE against the stored vectors of one quantity",
+        "verify", parents=[quiet], help="check MODULE:CALLABLE against the stored vectors of one quantity",
         description="Call MODULE:CALLABLE on the stored inputs of --quantity and compare with the stored outputs. "
                     "With --case/--interpolant/--gamma the callable is the implementation for that reference; "
                     "without, a factory make(reference) -> callable. Exit status 0 when it conforms, 1 when not.")
@@ -345,7 +347,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     sub["exercises init"] = init = actions.add_parser("init", help="copy the exercise stubs into a folder of yours")
     init.add_argument("folder", metavar="DIR")
     init.add_argument("--force", action="store_true", help="overwrite exercise files already in DIR")
-    sub["exercises check"] = ex_check = actions.add_parser("check", help="check your exercise files")
+    sub["exercises check"] = ex_check = actions.add_parser("check", parents=[quiet], help="check your exercise files")
     ex_check.add_argument("path", metavar="FILE_OR_DIR")
     ex_check.add_argument("--max-examples", type=int, default=100, help="inputs per check (default 100)")
 

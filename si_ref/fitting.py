@@ -24,6 +24,7 @@ the wrappers: :math:`b = v - \gamma\dot\gamma s` (``"velocity-score"``) or
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import numpy as np
@@ -109,8 +110,8 @@ def default_recipe(interpolant, base=None, *, method="ridge", data_given=False) 
 def default_model(method, interpolant, target_samples, rng, *, base=None, base_samples=None, times=None):
     r"""The default model of :func:`fit_field` for ``method`` ("ridge" or "mlp").
 
-    Ridge: :class:`si_ref.ridge.TimeSlicedRidge` over :data:`DEFAULT_SLICE_EDGES` (edges
-    outside the range of ``times`` dropped so that every slice has samples), each slice a
+    Ridge: :class:`si_ref.ridge.TimeSlicedRidge` over :data:`DEFAULT_SLICE_EDGES` (a slice
+    without any of ``times`` is merged into its neighbour, so every slice has samples), each slice a
     ridge regression with GCV-chosen regularisation on
     :class:`si_ref.ridge.MixturePosteriorFeatures` with Legendre degree 3 in time. The
     target model is :func:`si_ref.ridge.select_gaussian_mixture` (full covariances, 1-12
@@ -136,11 +137,15 @@ def default_model(method, interpolant, target_samples, rng, *, base=None, base_s
     else:
         raise TypeError(f"base must be a si_ref.Gaussian or None (N(0, I)) unless base_samples are given; "
                         f"received {type(base).__name__}.")
-    edges = np.array(DEFAULT_SLICE_EDGES)
+    edges = list(DEFAULT_SLICE_EDGES)
     if times is not None and np.size(times):
-        low, high = float(np.min(times)), float(np.max(times))
-        inner = edges[1:-1]
-        edges = np.concatenate([[0.0], inner[(inner > low) & (inner <= high)], [1.0]])
+        times = np.asarray(times, dtype=np.float64).ravel()
+        while len(edges) > 2:   # merge each empty slice into a neighbour (gappy or gridded times)
+            empty = np.flatnonzero(np.histogram(times, bins=edges)[0] == 0)
+            if empty.size == 0:
+                break
+            k = int(empty[0])
+            del edges[k + 1 if k + 1 < len(edges) - 1 else k]
     return TimeSlicedRidge(lambda t0, t1: MixturePosteriorFeatures(interpolant, target_model, base=base_model,
                                                                    time_degree=3, t_range=(t0, t1)),
                            edges, alpha="gcv")
@@ -364,16 +369,19 @@ def fit_drift(interpolant, base=None, target=None, *, rng, via="direct", method=
     ``via="velocity-noise"``: fit v and η, return ``DriftFromVelocityNoise(v, η, γ)``,
     i.e. :math:`b = v + \dot\gamma\eta`. Other arguments, their defaults and the measured
     errors of the defaults as in :func:`fit_field`; with assembled fits the same ``data``
-    (if given) serves both fields.
+    (if given) serves both fields, and a given ``model`` is copied so that each field gets its own.
     """
     if via not in ("direct", "velocity-score", "velocity-noise"):
         raise ValueError(f"via must be 'direct', 'velocity-score' or 'velocity-noise'; received {via!r}.")
     _check_distributions(interpolant, base, target, options.get("data"))
     if via == "direct":
         return fit_field("drift", interpolant, base, target, rng=rng, method=method, **options)
+    second_options = dict(options)
+    if options.get("model") is not None:   # two fields need two models: fitting one twice would overwrite the first
+        second_options["model"] = copy.deepcopy(options["model"])
     with task(f"fit drift as {via} ({method})"):
         velocity = fit_field("velocity", interpolant, base, target, rng=rng, method=method, **options)
         second = "score" if via == "velocity-score" else "noise"
-        other = fit_field(second, interpolant, base, target, rng=rng, method=method, **options)
+        other = fit_field(second, interpolant, base, target, rng=rng, method=method, **second_options)
     wrapper = DriftFromVelocityScore if via == "velocity-score" else DriftFromVelocityNoise
     return wrapper(velocity, other, interpolant.gamma_schedule)

@@ -35,19 +35,30 @@ REDRAW_SECONDS = 0.25
 #: Seconds between two redraws of the innermost terminal line when no step is reported (elapsed time ticks on).
 HEARTBEAT_SECONDS = 1.0
 
-# Tasks drawn on a terminal, innermost last; a daemon thread redraws the last one (elapsed time) while any is open.
+# Tasks drawn on a terminal, innermost last; one daemon thread redraws the last one (elapsed time) while any
+# is open. _lock guards the list, the flag and every write, so a closed task is never redrawn.
 _open_on_terminal: list = []
-_lock = threading.Lock()
+_heartbeat_running = False
+_lock = threading.RLock()
 
 
 def _heartbeat() -> None:
+    global _heartbeat_running
     while True:
         time.sleep(HEARTBEAT_SECONDS)
         with _lock:
             if not _open_on_terminal:
+                _heartbeat_running = False
                 return
-            innermost = _open_on_terminal[-1]
-        innermost.draw()
+            _open_on_terminal[-1].draw()
+
+
+def _start_heartbeat() -> None:
+    """Start the redrawing thread unless one runs (call with _lock held)."""
+    global _heartbeat_running
+    if not _heartbeat_running:
+        _heartbeat_running = True
+        threading.Thread(target=_heartbeat, name="si_ref-progress", daemon=True).start()
 
 
 def _stream():
@@ -78,6 +89,7 @@ class Task:
         self.start = time.perf_counter()
         self._last_draw = -float("inf")
         self._last_text = ""
+        self.closed = False
         self._terminal = bool(getattr(stream, "isatty", lambda: False)())
 
     def advance(self, steps: int = 1, detail: str = "") -> None:
@@ -108,12 +120,12 @@ class Task:
         """Write the line (rate-limited to one redraw per :data:`REDRAW_SECONDS` unless ``force``)."""
         if self.stream is None:
             return
-        now = time.perf_counter()
-        if not force and now - self._last_draw < REDRAW_SECONDS:
-            return
-        self._last_draw = now
-        text = self.line()
         with _lock:   # the heartbeat thread draws too
+            now = time.perf_counter()
+            if self.closed or (not force and now - self._last_draw < REDRAW_SECONDS):
+                return
+            self._last_draw = now
+            text = self.line()
             if self._terminal:
                 self.stream.write("\r" + text + "\x1b[K")
             elif text != self._last_text:   # a log gets each state once
@@ -129,34 +141,33 @@ class Task:
         """
         if self.stream is None:
             return
-        self._last_draw = -float("inf")
-        self.draw(force=True)
-        if self._terminal and outermost:
-            self.stream.write("\n")
-            self.stream.flush()
+        with _lock:
+            self.draw(force=True)
+            self.closed = True
+            if self._terminal and outermost:
+                self.stream.write("\n")
+                self.stream.flush()
 
 
 @contextlib.contextmanager
 def task(label: str, total: int | None = None, unit: str = "") -> Iterator[Task]:
     """A :class:`Task` for the block; its line is shown (and ended) only where progress is shown."""
     outer = _labels.get()
-    token = _labels.set(outer + (label,))
     progress = Task(" > ".join(outer + (label,)), total, unit, _stream())
-    progress.draw(force=True)
-    if progress._terminal:
-        with _lock:
-            _open_on_terminal.append(progress)
-            start_heartbeat = len(_open_on_terminal) == 1
-        if start_heartbeat:
-            threading.Thread(target=_heartbeat, name="si_ref-progress", daemon=True).start()
+    token = _labels.set(outer + (label,))
     try:
+        progress.draw(force=True)
+        if progress._terminal:
+            with _lock:
+                _open_on_terminal.append(progress)
+                _start_heartbeat()
         yield progress
     finally:
         _labels.reset(token)
-        if progress._terminal:
-            with _lock:
+        with _lock:
+            if progress in _open_on_terminal:
                 _open_on_terminal.remove(progress)
-        progress.close(outermost=not outer)
+            progress.close(outermost=not outer)
 
 
 @contextlib.contextmanager

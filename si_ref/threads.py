@@ -13,7 +13,9 @@ A user's own choice wins: when any of :data:`USER_THREAD_VARIABLES` is set in th
 environment (e.g. ``OPENBLAS_NUM_THREADS=2 si-ref validate``), or inside the user's
 own ``blas_threads(n)`` block, si_ref leaves the thread count alone. The limit is
 applied through ``threadpoolctl``, which finds the BLAS libraries loaded by NumPy and
-SciPy and restores their settings on exit.
+SciPy and restores their settings on exit. The limit is process-wide (BLAS has one
+thread pool per process): run si_ref's long work from one thread at a time, or set the
+threads yourself around concurrent calls.
 """
 
 from __future__ import annotations

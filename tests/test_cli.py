@@ -234,3 +234,21 @@ def test_check_list_is_plain_text_that_fits_the_terminal(capsys):
     text = "\n".join(lines)
     assert ":math:" not in text and "``" not in text and "\\" not in text
     assert "s = −η/γ" in text
+
+
+def test_golden_out_before_an_action_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["golden", "--out", str(tmp_path), "verify", str(tmp_path), "x.py:f", "--quantity", "gamma"])
+    assert info.value.code == 2
+    assert "--out belongs after 'write'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["exercises", "check", "DIR", "--quiet"],
+                                  ["golden", "verify", "DIR", "m:f", "--quantity", "gamma", "--quiet"],
+                                  ["check", "--list", "--quiet"], ["validate", "--quiet"], ["benchmarks", "--quiet"]],
+                         ids=["exercises-check", "golden-verify", "check", "validate", "benchmarks"])
+def test_every_long_running_subcommand_accepts_quiet(argv):
+    from si_ref.cli import build_parser
+
+    parser, _ = build_parser()
+    assert parser.parse_args(argv).quiet is True

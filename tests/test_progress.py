@@ -57,3 +57,21 @@ def test_a_terminal_keeps_one_line_per_outermost_task():
     assert text.count("\n") == 1 and text.endswith("\x1b[K\n")
     assert text.rsplit("\r", 1)[-1].startswith("study: ")   # the parent's last redraw ends the line
     assert "study: 0," not in text                          # a task without steps shows only its times
+
+
+def test_one_heartbeat_thread_however_many_short_tasks_and_no_redraw_after_close():
+    import threading
+    import time
+
+    stream = Terminal()
+    with progress.shown(stream):
+        for _ in range(5):
+            with progress.task("fit", total=1) as fit:
+                fit.advance()
+        with progress.task("fit", total=1):
+            running = [t for t in threading.enumerate() if t.name == "si_ref-progress" and t.is_alive()]
+            assert len(running) == 1
+    closed = stream.getvalue()
+    time.sleep(progress.HEARTBEAT_SECONDS * 1.5)   # the heartbeat wakes once more, finds nothing open, stops
+    assert stream.getvalue() == closed
+    assert not [t for t in threading.enumerate() if t.name == "si_ref-progress" and t.is_alive()]

@@ -50,8 +50,8 @@ and the result with ``from_backend``.
 
 Reproducible and side-effect free: the same ``seed`` draws the same inputs whatever
 else the process has imported or run (see "drawing examples" below), the
-implementation is called twice on every input (one that answers differently is
-reported as not deterministic), and nothing is written to disk (no hypothesis
+implementation is called a second time on every input where it fails (one that
+answers differently, or raises only once, is reported as not deterministic), and nothing is written to disk (no hypothesis
 database, no ``.hypothesis`` folder). ``str(report)`` is plain text for a terminal:
 Unicode formulas, exact numbers (shortest round-trip decimals), no markup.
 """
@@ -584,6 +584,9 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
     try:
         out, modified = _invoke(q, implementation, ex)
     except Exception as exc:  # the implementation under test raised
+        unstable = _raised_once(q, implementation, ex, exc)
+        if unstable:
+            return _Failure(ex, None, expected, unstable, None)
         return _Failure(ex, None, expected, f"raised {type(exc).__name__}: {exc}", None, _exception_diagnoses(exc, ex))
     if modified:
         return _Failure(ex, None, expected, f"modified its input argument(s) {modified} in place "
@@ -593,6 +596,10 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
         return _Failure(ex, None, expected, f"returned {type(out).__name__} of dtype {received.dtype}; "
                         f"expected real numbers", None)
     received = received.astype(np.float64)
+    if received.shape == expected.shape and _close(received, expected, rtol, atol).all():
+        return None
+    # A failing input is called once more: a flaky implementation is reported as such, not as a wrong value
+    # (a check that passes calls each input once, so checking costs one call per input).
     unstable = _nondeterminism(q, implementation, ex, received, rtol, atol)
     if unstable:
         return _Failure(ex, received, expected, unstable, None)
@@ -600,8 +607,6 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
         hint = " (transposed?)" if received.shape == expected.shape[::-1] and received.ndim == 2 else ""
         return _Failure(ex, received, expected, f"returned shape {received.shape}; expected shape "
                         f"{expected.shape}{hint}", None, _broadcast_shape_diagnoses(received, expected, ex))
-    if _close(received, expected, rtol, atol).all():
-        return None
     bad = ~np.isfinite(received) & np.isfinite(expected)
     error = "returned NaN or inf where the exact value is finite" if bad.any() else "values differ"
     return _Failure(ex, received, expected, error, _matching(q, ex, received, expected, rtol, atol),
@@ -610,6 +615,17 @@ def _evaluate(q: Quantity, implementation, ex: Example, rtol, atol) -> _Failure 
 
 _NOT_DETERMINISTIC = ("is not deterministic: called twice on the same input, {what}. An implementation must return "
                       "the same value for the same input (fix its random seed; switch off dropout or training mode)")
+
+
+def _raised_once(q: Quantity, implementation, ex: Example, exc: Exception) -> str:
+    """After the implementation raised at ``ex``: "" when it raises again, the flakiness report when it returns."""
+    try:
+        with np.errstate(all="ignore"):
+            _invoke(q, implementation, ex)
+    except Exception:  # raises every time: a plain failure
+        return ""
+    return _NOT_DETERMINISTIC.format(what=f"it raised {type(exc).__name__}: {exc} the first time and returned "
+                                          f"values the second time")
 
 
 def _nondeterminism(q: Quantity, implementation, ex: Example, first: np.ndarray, rtol, atol) -> str:
@@ -823,8 +839,8 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
     -------
     Report
         ``report.passed``; on failure the counterexample and the diagnoses. The implementation is
-        called twice on each input: one that returns different values for the same input fails
-        with a report saying that it is not deterministic.
+        called again at each failing input: one that returns different values for the same input
+        (or raises only once) fails with a report saying that it is not deterministic.
 
     Raises
     ------

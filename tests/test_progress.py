@@ -59,10 +59,10 @@ def test_a_terminal_keeps_one_line_per_outermost_task():
     assert "study: 0," not in text                          # a task without steps shows only its times
 
 
-def test_one_heartbeat_thread_however_many_short_tasks_and_no_redraw_after_close():
+def test_one_heartbeat_thread_however_many_short_tasks_and_no_redraw_after_close(monkeypatch):
     import threading
-    import time
 
+    monkeypatch.setattr(progress, "HEARTBEAT_SECONDS", 0.05)
     stream = Terminal()
     with progress.shown(stream):
         for _ in range(5):
@@ -72,6 +72,7 @@ def test_one_heartbeat_thread_however_many_short_tasks_and_no_redraw_after_close
             running = [t for t in threading.enumerate() if t.name == "si_ref-progress" and t.is_alive()]
             assert len(running) == 1
     closed = stream.getvalue()
-    time.sleep(progress.HEARTBEAT_SECONDS * 1.5)   # the heartbeat wakes once more, finds nothing open, stops
-    assert stream.getvalue() == closed
+    for thread in running:   # it wakes once more (a thread started earlier may still sleep 1 s), finds nothing, stops
+        thread.join(timeout=5.0)
     assert not [t for t in threading.enumerate() if t.name == "si_ref-progress" and t.is_alive()]
+    assert stream.getvalue() == closed

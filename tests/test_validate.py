@@ -14,7 +14,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 #: Two fast studies for the report's structure; every study's own smoke test runs it at its QUICK
 #: sizes and asserts that every check passes there, which is what ``validate --quick`` runs.
-FAST_STUDIES = ("schedules", "seed_wrappers")
+FAST_STUDIES = ("seed_wrappers",)
 
 
 @pytest.fixture(scope="module")

@@ -321,9 +321,7 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
         if not callable(f):
             raise TypeError(f"{name} must be a callable; received {f!r}.")
     check_rng(rng)
-    if not isinstance(n_paths, (bool, np.bool_)) and isinstance(n_paths, (int, np.integer)) and n_paths < 2:
-        raise ValueError(f"n_paths must be an integer >= 2 (for a standard error); received {n_paths!r}.")
-    n_paths = as_count(n_paths, "n_paths", minimum=2)
+    n_paths = as_count(n_paths, "n_paths", minimum=2)   # two paths at least, for a standard error
     nonnegative_of_time(eps, np.asarray(float(grid[0])), "eps")        # refuse a bad eps before any work
     n, d = x.shape
     # the path states and their field values: about 6 arrays of n_paths · n · d numbers

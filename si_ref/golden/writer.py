@@ -1,0 +1,302 @@
+"""Building the golden vectors: si_ref's exact values at fixed inputs, and writing the set.
+
+Evaluates the closed forms of every named reference of :mod:`si_ref.references`
+(schedules, interpolants, Gaussian cases and the wrappers between fields) on the
+inputs fixed by :mod:`si_ref.golden.format`, and writes them with its encoders:
+:func:`write` and :func:`main_write` (``si-ref golden --out DIR``).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .. import references
+from ..quantities import QUANTITIES, build_wrapper, describe
+from .format import (
+    BULK,
+    CONVENTIONS,
+    EPS,
+    FILES,
+    FORMAT_VERSION,
+    INTERPOLANT_DIM,
+    ROW_TIMES,
+    SCHEDULE_GRID,
+    SEED,
+    TOLERANCE,
+    _CALL_PARAMETER,
+    _COEFFICIENTS,
+    _HASH_TEXT,
+    _PARAMETER_ARGUMENTS,
+    _SCALAR_FIELDS,
+    _VECTOR_FIELDS,
+    _digest,
+    _manifest_bytes,
+    _npz_bytes,
+    _vectors_json_bytes,
+    _version,
+)
+
+
+class _Vectors:
+    """Arrays, their records and the entries, collected while building."""
+
+    def __init__(self):
+        self.arrays: dict = {}
+        self.records: dict = {}
+        self.entries: list = []
+        self.used: set = set()
+
+    def add(self, group, reference, name, values, quantity=None, owner=None) -> str:
+        parts = [group, reference] + ([owner] if owner else []) + [name]
+        key = "/".join(parts)
+        array = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+        if np.isnan(array).any():
+            raise RuntimeError(f"si_ref produced NaN for the golden array {key!r}; this is a bug in si_ref.")
+        if key in self.arrays:
+            raise RuntimeError(f"duplicate golden array key {key!r}")
+        self.arrays[key] = array
+        self.records[key] = {"key": key, "group": group, "reference": reference, "name": name,
+                             "quantity": quantity}
+        self.used.add(reference)
+        return key
+
+    def entry(self, quantity, level, reference, call, inputs, output, *, rows=None, eps=None, parameter=None):
+        record = {"quantity": quantity, "level": level, "reference": reference, "call": call,
+                  "inputs": dict(inputs), "output": output, "rows": None if rows is None else [int(i) for i in rows],
+                  "eps": eps}
+        if parameter is not None:
+            record["parameter"] = parameter
+        self.entries.append(record)
+
+
+def _rng(name: str) -> np.random.Generator:
+    """An independent, reproducible stream per reference name (adding a reference changes no other)."""
+    return np.random.default_rng([SEED, zlib.crc32(name.encode("utf-8"))])
+
+
+def _finite(values, key):
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise RuntimeError(f"si_ref produced a non-finite value for {key!r}; this is a bug in si_ref.")
+    return values
+
+
+def _rows_in(domain, t) -> list:
+    lo, hi = domain
+    return [i for i, ti in enumerate(t) if lo <= ti <= hi]
+
+
+def _schedule_vectors(v: _Vectors):
+    t = np.array(SCHEDULE_GRID)
+    for name in sorted(references.GAMMA_SCHEDULES):
+        schedule = references.GAMMA_SCHEDULES[name]
+        t_key = v.add("schedules", name, "t", t)
+        for quantity in ("gamma", "gamma_dot", "gamma_gamma_dot"):
+            values = getattr(schedule, quantity)(t)      # γ̇ is exactly ±inf where infinite
+            if quantity != "gamma_dot":
+                _finite(values, f"schedules/{name}/{quantity}")
+            out = v.add("schedules", name, quantity, values, quantity)
+            v.entry(quantity, "schedule", name, "f(t)", {"t": t_key}, out)
+
+
+def _interpolant_vectors(v: _Vectors):
+    grid = np.array(SCHEDULE_GRID)
+    t = np.array(ROW_TIMES)
+    for name in sorted(references.INTERPOLANTS):
+        interpolant = references.INTERPOLANTS[name]
+        grid_key = v.add("interpolants", name, "t_grid", grid)
+        for quantity in _COEFFICIENTS:
+            out = v.add("interpolants", name, quantity,
+                        _finite(getattr(interpolant, quantity)(grid), f"{name}/{quantity}"), quantity)
+            v.entry(quantity, "interpolant", name, "f(t)", {"t": grid_key}, out)
+
+        rng = _rng(name)
+        x0, x1, z = (rng.standard_normal((t.size, INTERPOLANT_DIM)) for _ in range(3))
+        keys = {"t": v.add("interpolants", name, "t", t)}
+        for arg, values in (("x0", x0), ("x1", x1), ("z", z)):
+            keys[arg] = v.add("interpolants", name, arg, values)
+        out = v.add("interpolants", name, "interpolant", _finite(interpolant.interpolant(t, x0, x1, z), name),
+                    "interpolant")
+        v.entry("interpolant", "interpolant", name, "f(t, x0, x1, z)", keys, out)
+        partial = {k: keys[k] for k in ("t", "x0", "x1")}
+        out = v.add("interpolants", name, "interpolant_partial_t",
+                    _finite(interpolant.interpolant_partial_t(t, x0, x1), name), "interpolant_partial_t")
+        v.entry("interpolant_partial_t", "interpolant", name, "f(t, x0, x1)", partial, out)
+
+        # d x_t/dt = ∂_t I + γ̇ z is undefined where γ̇ is infinite: that entry owns the rows where it is defined.
+        rows = _rows_in(QUANTITIES["interpolant_dot"].domain(interpolant), t)
+        dot_keys, owner = keys, None
+        if len(rows) < t.size:
+            owner = "interpolant_dot"
+            dot_keys = {arg: v.add("interpolants", name, arg, values[rows], owner=owner)
+                        for arg, values in (("t", t), ("x0", x0), ("x1", x1), ("z", z))}
+        out = v.add("interpolants", name, "interpolant_dot",
+                    _finite(interpolant.interpolant_dot(t[rows], x0[rows], x1[rows], z[rows]), name),
+                    "interpolant_dot", owner=owner)
+        v.entry("interpolant_dot", "interpolant", name, "f(t, x0, x1, z)", dot_keys, out)
+
+
+def _bulk_points(case, t, rng) -> np.ndarray:
+    """Row i drawn from ρ_{t[i]}: a component p ~ π, then μ_p + L_p u with u ~ N(0, I) cut at ±BULK."""
+    components = case.components(t)
+    rows = np.arange(t.size)
+    pick = rng.choice(components.weights.size, size=t.size, p=components.weights)
+    u = np.clip(rng.standard_normal((t.size, case.dim)), -BULK, BULK)
+    chol = np.linalg.cholesky(components.covs[rows, pick])
+    return components.means[rows, pick] + np.einsum("nij,nj->ni", chol, u)
+
+
+def _field_values(case, name, x, t):
+    if name in ("forward_drift", "backward_drift"):
+        return getattr(case, name)(x, t, EPS)
+    return getattr(case, name)(x, t)
+
+
+def _field_vectors(v: _Vectors) -> dict:
+    t = np.array(ROW_TIMES)
+    keys_by_case = {}
+    for name in sorted(references.CASES):
+        case = references.CASES[name]
+        x = _bulk_points(case, t, _rng(name))
+        keys = {"t": v.add("fields", name, "t", t), "x": v.add("fields", name, "x", x)}
+        for quantity in _VECTOR_FIELDS + _SCALAR_FIELDS:
+            keys[quantity] = v.add("fields", name, quantity,
+                                   _finite(_field_values(case, quantity, x, t), f"fields/{name}/{quantity}"), quantity)
+            v.entry(quantity, "field", name, "f(x, t)", {"t": keys["t"], "x": keys["x"]}, keys[quantity],
+                    eps=EPS if quantity in ("forward_drift", "backward_drift") else None)
+        keys_by_case[name] = keys
+    return keys_by_case
+
+
+def _defined_rows(q, case, rows, keys, arrays) -> list:
+    """The rows where si_ref's own wrapper converts the exact inputs; it must agree with the exact output there.
+
+    Inside ``q.domain(case)`` a conversion can still be undefined at some times (the
+    encoder-decoder β vanishes on [0, 1/2], where x̂1 cannot be read from the score):
+    those rows are left out of the entry.
+    """
+    t, x, expected = arrays[keys["t"]], arrays[keys["x"]], arrays[keys[q.output]]
+    wrapper = build_wrapper(q, q.wrapper, case, EPS)
+
+    def converted(selection):
+        with np.errstate(divide="raise", invalid="raise", over="raise", under="ignore"):
+            return wrapper(x[selection], t[selection])
+
+    try:
+        values, kept = converted(rows), list(rows)
+    except (ValueError, FloatingPointError):
+        kept = []
+        for i in rows:
+            try:
+                converted([i])
+                kept.append(i)
+            except (ValueError, FloatingPointError):
+                pass
+        values = converted(kept) if kept else expected[:0]
+    close = np.abs(values - expected[kept]) <= TOLERANCE["atol"] + TOLERANCE["rtol"] * np.abs(expected[kept])
+    if not close.all():
+        raise RuntimeError(f"si_ref's {q.name} disagrees with the exact {q.output} of {describe(case)}; this is a "
+                           f"bug in si_ref.")
+    return kept
+
+
+def _wrapper_vectors(v: _Vectors, field_keys: dict):
+    t = np.array(ROW_TIMES)
+    for q in QUANTITIES.values():
+        if q.level != "wrapper":
+            continue
+        for name in sorted(references.CASES):
+            case = references.CASES[name]
+            if not q.accepts(case):
+                continue
+            keys = field_keys[name]
+            rows = _defined_rows(q, case, _rows_in(q.domain(case), t), keys, v.arrays)
+            if not rows:
+                continue
+            inputs = {"t": keys["t"], "x": keys["x"], **{input_: keys[input_] for input_ in q.inputs}}
+            call = f"{q.name}({', '.join(q.inputs)}, {_CALL_PARAMETER[q.parameter]})(x, t)"
+            parameter = {"kind": q.parameter, "arguments": _PARAMETER_ARGUMENTS[q.parameter]}
+            v.entry(q.name, "wrapper", name, call, inputs, keys[q.output],
+                    rows=None if len(rows) == t.size else rows, eps=EPS if q.needs_eps else None,
+                    parameter=parameter)
+
+
+def _build() -> _Vectors:
+    v = _Vectors()
+    _schedule_vectors(v)
+    _interpolant_vectors(v)
+    _wrapper_vectors(v, _field_vectors(v))
+    return v
+
+
+def _manifest(v: _Vectors) -> dict:
+    records = []
+    for key in sorted(v.arrays):
+        array = v.arrays[key]
+        records.append({**v.records[key], "shape": list(array.shape), "dtype": "float64", "sha256": _digest(array)})
+    return {
+        "format_version": FORMAT_VERSION,
+        "si_ref_version": _version(),
+        "numpy_version": np.__version__,
+        # part of the written bytes, so unchanged: si_ref.golden's docstring points to si_ref.golden.format
+        "description": ("si_ref golden test vectors: exact values of stochastic-interpolant quantities for named "
+                        "references; the module docstring of si_ref.golden documents the format."),
+        "conventions": CONVENTIONS,
+        "eps": EPS,
+        "seed": SEED,
+        "tolerance": dict(TOLERANCE),
+        "hash": _HASH_TEXT,
+        "references": {name: references.definition(name) for name in sorted(v.used)},
+        "arrays": records,
+        "entries": v.entries,
+    }
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+def write(out_dir) -> Path:
+    """Write the golden vector set (``manifest.json``, ``vectors.npz``, ``vectors.json``) into ``out_dir``.
+
+    The folder is created if needed; existing files of the set are replaced, other
+    files are left alone. The same si_ref and NumPy versions write byte-identical
+    files (see :mod:`si_ref.golden.format` for the format).
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+
+    Returns
+    -------
+    Path
+        The folder written.
+
+    Raises
+    ------
+    ValueError
+        If ``out_dir`` exists and is not a folder.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out_dir must be a folder; {str(out)!r} exists and is a file. Choose another path.")
+    v = _build()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "vectors.npz").write_bytes(_npz_bytes(v.arrays))
+    (out / "vectors.json").write_bytes(_vectors_json_bytes(v.arrays))
+    (out / "manifest.json").write_bytes(_manifest_bytes(_manifest(v)))
+    return out
+
+
+def main_write(out_dir) -> str:
+    """:func:`write`, returning the one-paragraph message that ``si-ref golden --out DIR`` prints."""
+    out = write(out_dir)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    sizes = ", ".join(f"{name} ({(out / name).stat().st_size / 1024:.0f} KB)" for name in FILES)
+    quantities = sorted({e["quantity"] for e in manifest["entries"]})
+    return (f"Wrote si_ref golden vectors (format {FORMAT_VERSION}, si_ref {_version()}) to {out}: {sizes}; "
+            f"{len(manifest['arrays'])} arrays, {len(manifest['entries'])} checks of {len(quantities)} quantities "
+            f"on {len(manifest['references'])} references. Check an implementation with "
+            f"si_ref.golden.verify({str(out)!r}, quantity, implementation).")

@@ -121,7 +121,18 @@ def _check_eps(eps):
 
 
 class Wrapper:
-    """Base class of the conversion wrappers: validates (x, t), calls the wrapped fields."""
+    """Base class of the conversion wrappers: validates (x, t), calls the wrapped fields.
+
+    Each wrapper class states what it converts: ``inputs`` (the names of the fields its
+    constructor takes first, e.g. ``("velocity", "score")``), ``parameter`` (what follows
+    them: ``"gamma"`` a GammaSchedule, ``"interpolant"`` an Interpolant, ``"base"`` an
+    Interpolant and the base distribution, ``"eps"`` ε, ``"diffusion_squared"`` g²) and
+    ``output`` (the field it returns). The conformance checker builds wrappers from these.
+    """
+
+    inputs: tuple = ()
+    parameter: str = ""
+    output: str = ""
 
     def __call__(self, x, t, c=None):
         x = as_points(x, "x")
@@ -203,6 +214,10 @@ class ScoreFromNoise(Wrapper):
         :math:`s = -\eta / \max(\gamma(t), \varepsilon)`.
     """
 
+    inputs = ("noise",)
+    parameter = "gamma"
+    output = "score"
+
     def __init__(self, eta, gamma_schedule, *, eps=None):
         self.eta = _check_field(eta, "eta")
         self.gamma_schedule = _check_schedule(gamma_schedule)
@@ -222,6 +237,10 @@ class DriftFromVelocityScore(Wrapper):
     the continuity equation for a true score.)
     """
 
+    inputs = ("velocity", "score")
+    parameter = "gamma"
+    output = "drift"
+
     def __init__(self, velocity, score, gamma_schedule):
         self.velocity = _check_field(velocity, "velocity")
         self.score = _check_field(score, "score")
@@ -239,6 +258,10 @@ class MirrorVelocityFromScore(Wrapper):
     with :math:`\eta = -\gamma s`. (Published seed code returns :math:`+\gamma\dot\gamma s`.)
     """
 
+    inputs = ("score",)
+    parameter = "gamma"
+    output = "drift"
+
     def __init__(self, score, gamma_schedule):
         self.score = _check_field(score, "score")
         self.gamma_schedule = _check_schedule(gamma_schedule)
@@ -252,6 +275,10 @@ class MirrorVelocityFromScore(Wrapper):
 
 class NoiseFromScore(Wrapper):
     r"""Noise from the score: :math:`\eta = -\gamma s` (exact also where :math:`\gamma = 0`, giving 0)."""
+
+    inputs = ("score",)
+    parameter = "gamma"
+    output = "noise"
 
     def __init__(self, score, gamma_schedule):
         self.score = _check_field(score, "score")
@@ -269,6 +296,10 @@ class ScoreFromDenoisers(Wrapper):
     Divides by :math:`\gamma^2`: zero at t = 0, 1 raises, unless ``eps`` clamps
     :math:`\gamma` from below (:math:`\gamma^2 \to \max(\gamma, \varepsilon)^2`).
     """
+
+    inputs = ("denoise_x0", "denoise_x1")
+    parameter = "interpolant"
+    output = "score"
 
     def __init__(self, denoise_x0, denoise_x1, interpolant, *, eps=None):
         self.denoise_x0 = _check_field(denoise_x0, "denoise_x0")
@@ -321,6 +352,10 @@ class DenoiserX0FromScore(_DenoiserFromScore):
     ``base=None`` means N(0, I) (one-sided interpolants only), giving :math:`\hat x_0 = -\alpha s`.
     """
 
+    inputs = ("score",)
+    parameter = "base"
+    output = "denoise_x0"
+
     def _convert(self, x, times, column, c):
         m0, s0 = self._base(x.shape[1])
         alpha = self._col(self.interpolant.alpha(times), column)
@@ -334,6 +369,10 @@ class DenoiserX1FromScore(_DenoiserFromScore):
     :math:`E[u \mid x_t] = \alpha m_0 - \Sigma_u s`. Divides by β: t = 0 raises unless
     ``eps`` clamps β from below.
     """
+
+    inputs = ("score",)
+    parameter = "base"
+    output = "denoise_x1"
 
     def _convert(self, x, times, column, c):
         m0, s0 = self._base(x.shape[1])
@@ -352,6 +391,10 @@ class DenoiserX1FromScore(_DenoiserFromScore):
 class VelocityFromDenoisers(Wrapper):
     r"""Velocity from the denoisers: :math:`v = \dot\alpha\hat x_0 + \dot\beta\hat x_1`."""
 
+    inputs = ("denoise_x0", "denoise_x1")
+    parameter = "interpolant"
+    output = "velocity"
+
     def __init__(self, denoise_x0, denoise_x1, interpolant):
         self.denoise_x0 = _check_field(denoise_x0, "denoise_x0")
         self.denoise_x1 = _check_field(denoise_x1, "denoise_x1")
@@ -367,6 +410,10 @@ class DriftFromDenoisers(Wrapper):
     r"""Drift from denoisers and noise: :math:`b = \dot\alpha\hat x_0 + \dot\beta\hat x_1 + \dot\gamma\eta`
     (arXiv:2303.08797v3, eq. (4.4)). Raises where :math:`\dot\gamma` is infinite."""
 
+    inputs = ("denoise_x0", "denoise_x1", "noise")
+    parameter = "interpolant"
+    output = "drift"
+
     def __init__(self, denoise_x0, denoise_x1, noise, interpolant):
         self.velocity = VelocityFromDenoisers(denoise_x0, denoise_x1, interpolant)
         self.noise = _check_field(noise, "noise")
@@ -380,6 +427,10 @@ class DriftFromDenoisers(Wrapper):
 class DriftFromVelocityNoise(Wrapper):
     r"""Drift from velocity and noise: :math:`b = v + \dot\gamma\eta`. Raises where :math:`\dot\gamma` is infinite."""
 
+    inputs = ("velocity", "noise")
+    parameter = "gamma"
+    output = "drift"
+
     def __init__(self, velocity, noise, gamma_schedule):
         self.velocity = _check_field(velocity, "velocity")
         self.noise = _check_field(noise, "noise")
@@ -392,6 +443,10 @@ class DriftFromVelocityNoise(Wrapper):
 
 class VelocityFromDriftScore(Wrapper):
     r"""Velocity from drift and score: :math:`v = b + \gamma\dot\gamma\, s` (inverse of :class:`DriftFromVelocityScore`)."""
+
+    inputs = ("drift", "score")
+    parameter = "gamma"
+    output = "velocity"
 
     def __init__(self, drift, score, gamma_schedule):
         self.drift = _check_field(drift, "drift")
@@ -429,6 +484,10 @@ class ForwardDriftFromDriftScore(_DriftPlusScore):
     :math:`\rho_t`. ``eps``: a number >= 0 or a callable of t.
     """
 
+    inputs = ("drift", "score")
+    parameter = "eps"
+    output = "forward_drift"
+
     def __init__(self, drift, score, eps):
         super().__init__(drift, score, eps)
 
@@ -436,6 +495,10 @@ class ForwardDriftFromDriftScore(_DriftPlusScore):
 class BackwardDriftFromDriftScore(_DriftPlusScore):
     r"""Backward SDE drift :math:`b_B = b - \varepsilon(t) s`, for :math:`dX = b_B\,dt + \sqrt{2\varepsilon}\,dW`
     run with decreasing t (arXiv:2303.08797v3, eqs. (2.22)-(2.23))."""
+
+    inputs = ("drift", "score")
+    parameter = "eps"
+    output = "backward_drift"
 
     sign = -1.0
 
@@ -449,6 +512,10 @@ class SDEDriftFromDriftScore(_DriftPlusScore):
     The forward SDE with :math:`\varepsilon = g^2/2`; ``diffusion_squared`` is
     :math:`g(t)^2 \ge 0`, a number or a callable of t.
     """
+
+    inputs = ("drift", "score")
+    parameter = "diffusion_squared"
+    output = "forward_drift"
 
     factor = 0.5
     coefficient_name = "diffusion_squared"
@@ -465,6 +532,10 @@ class ScoreFromDenoiserX0OneSided(Wrapper):
     For one-sided paths :math:`x_t = \alpha x_0 + \beta x_1`, :math:`x_0 \sim N(0, I)`.
     Divides by α (zero at t = 1) unless ``eps`` clamps it from below.
     """
+
+    inputs = ("denoise_x0",)
+    parameter = "interpolant"
+    output = "score"
 
     def __init__(self, denoise_x0, interpolant, *, eps=None):
         self.denoise_x0 = _check_field(denoise_x0, "denoise_x0")
@@ -485,6 +556,10 @@ class ScoreFromDriftOneSided(Wrapper):
     Divides by α (zero at t = 1) unless ``eps`` clamps it, and by
     :math:`\dot\alpha\beta - \alpha\dot\beta` (nonzero for the one-sided families).
     """
+
+    inputs = ("drift",)
+    parameter = "interpolant"
+    output = "score"
 
     def __init__(self, drift, interpolant, *, eps=None):
         self.drift = _check_field(drift, "drift")
@@ -509,6 +584,10 @@ class DriftFromScoreOneSided(Wrapper):
     ``eps`` clamps it from below.
     """
 
+    inputs = ("score",)
+    parameter = "interpolant"
+    output = "drift"
+
     def __init__(self, score, interpolant, *, eps=None):
         self.score = _check_field(score, "score")
         self.interpolant = _check_interpolant(interpolant, kind="one-sided")
@@ -530,6 +609,10 @@ class MirrorDriftFromNoise(Wrapper):
     Raises where :math:`\dot\gamma` is infinite; :class:`MirrorVelocityFromScore` is finite there.
     """
 
+    inputs = ("noise",)
+    parameter = "gamma"
+    output = "drift"
+
     def __init__(self, noise, gamma_schedule):
         self.noise = _check_field(noise, "noise")
         self.gamma_schedule = _check_schedule(gamma_schedule)
@@ -545,6 +628,10 @@ class ScoreFromMirrorDrift(Wrapper):
     Undefined where :math:`\gamma\dot\gamma = 0` (e.g. t = 1/2 for symmetric schedules,
     where the mirror drift vanishes identically): those times raise.
     """
+
+    inputs = ("drift",)
+    parameter = "gamma"
+    output = "score"
 
     def __init__(self, drift, gamma_schedule):
         self.drift = _check_field(drift, "drift")
@@ -585,6 +672,10 @@ class _AffinePathWrapper(Wrapper):
 class DenoiserX0FromDenoiserX1(_AffinePathWrapper):
     r""":math:`\hat x_0 = (x - \beta\hat x_1) / \alpha` (noise prediction from x1 prediction); α = 0 (t = 1) raises unless ``eps``."""
 
+    inputs = ("denoise_x1",)
+    parameter = "interpolant"
+    output = "denoise_x0"
+
     source_name = "denoise_x1"
 
     def _convert(self, x, times, column, c):
@@ -595,6 +686,10 @@ class DenoiserX0FromDenoiserX1(_AffinePathWrapper):
 
 class DenoiserX1FromDenoiserX0(_AffinePathWrapper):
     r""":math:`\hat x_1 = (x - \alpha\hat x_0) / \beta` (x1 prediction from noise prediction); β = 0 (t = 0) raises unless ``eps``."""
+
+    inputs = ("denoise_x0",)
+    parameter = "interpolant"
+    output = "denoise_x1"
 
     source_name = "denoise_x0"
 
@@ -607,6 +702,10 @@ class DenoiserX1FromDenoiserX0(_AffinePathWrapper):
 class VelocityFromDenoiserX1(_AffinePathWrapper):
     r""":math:`v = \dot\alpha (x - \beta\hat x_1)/\alpha + \dot\beta\hat x_1` (velocity from x1 prediction); α = 0 raises unless ``eps``."""
 
+    inputs = ("denoise_x1",)
+    parameter = "interpolant"
+    output = "velocity"
+
     source_name = "denoise_x1"
 
     def _convert(self, x, times, column, c):
@@ -617,6 +716,10 @@ class VelocityFromDenoiserX1(_AffinePathWrapper):
 
 class VelocityFromDenoiserX0(_AffinePathWrapper):
     r""":math:`v = \dot\alpha\hat x_0 + \dot\beta (x - \alpha\hat x_0)/\beta` (velocity from noise prediction); β = 0 raises unless ``eps``."""
+
+    inputs = ("denoise_x0",)
+    parameter = "interpolant"
+    output = "velocity"
 
     source_name = "denoise_x0"
 
@@ -641,6 +744,10 @@ class _FromVelocity(_AffinePathWrapper):
 class DenoiserX0FromVelocity(_FromVelocity):
     r""":math:`\hat x_0 = (\beta v - \dot\beta x) / (\dot\alpha\beta - \alpha\dot\beta)` (noise prediction from velocity)."""
 
+    inputs = ("velocity",)
+    parameter = "interpolant"
+    output = "denoise_x0"
+
     def _convert(self, x, times, column, c):
         k, v = self._parts(x, times, column, c)
         return (k["beta"] * v - k["beta_dot"] * x) / self._wronskian(times, column)
@@ -648,6 +755,10 @@ class DenoiserX0FromVelocity(_FromVelocity):
 
 class DenoiserX1FromVelocity(_FromVelocity):
     r""":math:`\hat x_1 = (\dot\alpha x - \alpha v) / (\dot\alpha\beta - \alpha\dot\beta)` (x1 prediction from velocity)."""
+
+    inputs = ("velocity",)
+    parameter = "interpolant"
+    output = "denoise_x1"
 
     def _convert(self, x, times, column, c):
         k, v = self._parts(x, times, column, c)

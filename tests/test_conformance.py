@@ -298,7 +298,12 @@ WRAPPER_MISTAKES = [
 def test_wrapper_mistakes_are_diagnosed(name, wrong, case, diagnosis):
     report = C.check(wrong, name, case, eps=EPS, **FAST)
     assert not report.passed
-    assert report.diagnosis_names[:1] == (diagnosis,), str(report)
+    assert report.diagnosis_names[:1] == (diagnosis,) or _symmetric_swap(case, report), str(report)
+
+
+def _symmetric_swap(case, report) -> bool:
+    """On the symmetric one-sided paths (α(1 − t) = β(t)) swapping α and β is reversing time: both are named."""
+    return case is ONE_SIDED and set(report.diagnosis_names[:2]) == {"alpha-beta-swapped", "time-reversed"}
 
 
 # --- the step -----------------------------------------------------------------------------------
@@ -346,7 +351,7 @@ def test_si_ref_passes_with_a_fixed_reference(name):
         implementation = implementation(reference)
     report = C.check(implementation, name, reference, eps=EPS, max_examples=20)
     assert report.passed, str(report)
-    assert report.examples == 20
+    assert report.examples > 20 and "0 failed" in report.details   # the fixed inputs, then 20 drawn
 
 
 @pytest.mark.parametrize("name", ["gamma_dot", "interpolant", "drift", "score", "denoise_x1",
@@ -499,7 +504,7 @@ class QuietSwappedVelocityFromDenoiserX1(SwappedVelocityFromDenoiserX1):
 def test_a_mistake_undefined_at_some_failing_inputs_is_still_named(seed):
     """Where the mistaken formula divides by zero (β = 0 at t = 0 for the swap) it gives no evidence either way."""
     report = C.check(QuietSwappedVelocityFromDenoiserX1, "VelocityFromDenoiserX1", ONE_SIDED, seed=seed, **FAST)
-    assert not report.passed and report.diagnosis_names[:1] == ("alpha-beta-swapped",), str(report)
+    assert not report.passed and _symmetric_swap(ONE_SIDED, report), str(report)
     report = C.check(CASE.noise, "score", CASE, seed=seed, **FAST)   # −γ s is undefined as a match where γ = 0
     assert not report.passed and report.diagnosis_names[:1] == ("score-scaling",), str(report)
 
@@ -786,7 +791,7 @@ def test_check_draws_the_same_inputs_whatever_was_imported_and_writes_nothing(tm
     exec(compile(DRAWN_INPUTS, "drawn_inputs", "exec"), namespace)
     here = namespace["drawn_inputs_digest"]()
     assert fresh == here
-    assert fresh.startswith("True 30 ")
+    assert fresh.startswith("True 36 ")   # 6 fixed inputs, then 30 drawn
     assert sorted(p.name for p in work.iterdir()) == [], "check() wrote into the working directory"
     assert not (tmp_path / ".hypothesis").exists()
 

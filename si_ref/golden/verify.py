@@ -10,23 +10,22 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from .. import references
 from .._checks import as_positive_real
-from ..conformance import Counterexample, Diagnosis, Report, _close, _errors, diagnose
+from ..checking.compare import EVIDENCE, Failure, Tolerance, diagnoses, errors
+from ..checking.evaluate import evaluate
+from ..checking.report import Counterexample, Report
 from ..gaussian import GaussianCase
 from ..interpolants import Interpolant
-from ..quantities import QUANTITIES, Example, build_wrapper, describe
+from ..checking.example import Example
+from ..checking.quantity import build_wrapper
+from ..checking.table import QUANTITIES, describe
 from ..schedules import GammaSchedule
-from .format import _COEFFICIENTS, _REGENERATE, _json_dumps, _version
+from .format import _REGENERATE, _json_dumps, _version
 from .reader import GoldenSet, load
-
-#: Failing entries whose diagnoses are intersected (as the conformance checker's evidence).
-_EVIDENCE = 6
-
 
 def _reference_object(level: str, name: str):
     table = {"schedule": references.GAMMA_SCHEDULES,
@@ -123,85 +122,34 @@ def _implementations(implementation, level: str, entries: list, reference) -> li
     return [(e, implementation, factory) for e in entries]
 
 
-@dataclass
-class _Outcome:
-    """What happened on some rows of an entry."""
+class _StoredCall:
+    """How an entry's implementation is called, with the quantity's calling convention; a wrapper's input
+    fields return the stored values (the vectors hold no others)."""
 
-    received: np.ndarray | None
-    expected: np.ndarray
-    error: str
-    bad_rows: np.ndarray | None = None     # local row indices that differ (value comparison only)
-    hint: bool = False                      # a broadcasting error: t along the wrong axis
+    def __init__(self, q, stored_inputs: dict):
+        self.q = q
+        self.stored_inputs = stored_inputs
+
+    def bind(self, implementation, ex: Example):
+        if self.q.level != "wrapper":
+            return self.q.bind(implementation, ex)
+        rows = _rows_of(self.stored_inputs["t"], ex.t, self.stored_inputs["x"], ex.x)
+        fields = [_stored_field(name, self.stored_inputs[name][rows], ex.x, np.asarray(ex.t))
+                  for name in self.q.inputs]
+        return build_wrapper(self.q, implementation, ex.reference, ex.eps, fields=fields), (ex.x, ex.t)
+
+    def exact(self, ex):   # only the result's shape is asked (broadcast probes are not run on stored vectors)
+        raise ValueError("stored vectors only")
 
 
-class _Entry:
-    """One stored check with its inputs, ready to evaluate on any subset of its rows."""
-
-    def __init__(self, golden: GoldenSet, entry: dict):
-        self.entry = entry
-        self.quantity = entry["quantity"]
-        self.level = entry["level"]
-        self.reference_name = entry["reference"]
-        self.reference = _reference_object(self.level, self.reference_name)
-        output = golden[entry["output"]]
-        self.rows = np.arange(output.shape[0]) if entry["rows"] is None else np.array(entry["rows"], dtype=int)
-        self.inputs = {name: golden[key][self.rows] for name, key in entry["inputs"].items()}
-        self.expected = output[self.rows]
-        self.eps = entry["eps"]
-
-    def arguments(self, local) -> dict:
-        return {name: values[local] for name, values in self.inputs.items()}
-
-    def example(self, local) -> Example:
-        args = self.arguments(local)
-        return Example(self.reference, args["t"], x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
-                       z=args.get("z"), eps=self.eps)
-
-    def call(self, implementation, local):
-        """Call the implementation on the rows ``local``; return (output, modified argument names)."""
-        args = self.arguments(local)
-        if self.level == "wrapper":
-            q = QUANTITIES[self.quantity]
-            fields = [_stored_field(name, args[name], args["x"], args["t"]) for name in q.inputs]
-            fn = build_wrapper(q, implementation, self.reference, self.eps, fields=fields)
-            names = ("x", "t")
-        elif self.level == "field":
-            fn, names = implementation, ("x", "t")
-        elif self.quantity == "interpolant_partial_t":
-            fn, names = implementation, ("t", "x0", "x1")
-        elif self.level == "interpolant" and self.quantity not in _COEFFICIENTS:
-            fn, names = implementation, ("t", "x0", "x1", "z")
-        else:
-            fn, names = implementation, ("t",)
-        copies = [args[n].copy() for n in names]
-        out = fn(*copies)
-        modified = [n for n, c in zip(names, copies) if not np.array_equal(c, args[n])]
-        return out, modified
-
-    def evaluate(self, implementation, local, rtol, atol) -> _Outcome | None:
-        expected = self.expected[local]
-        try:
-            out, modified = self.call(implementation, local)
-        except Exception as exc:  # the implementation under test raised
-            return _Outcome(None, expected, f"raised {type(exc).__name__}: {exc}",
-                            hint=np.size(local) > 1 and "broadcast" in str(exc))
-        if modified:
-            return _Outcome(None, expected, f"modified its input argument(s) {modified} in place (inputs must be "
-                            f"left unchanged)")
-        received = np.asarray(out)
-        if received.dtype.kind not in "iuf":
-            return _Outcome(None, expected, f"returned {type(out).__name__} of dtype {received.dtype}; expected "
-                            f"real numbers")
-        received = received.astype(np.float64)
-        if received.shape != expected.shape:
-            hint = " (transposed?)" if received.ndim == 2 and received.shape == expected.shape[::-1] else ""
-            return _Outcome(received, expected, f"returned shape {received.shape}; expected shape "
-                            f"{expected.shape}{hint}")
-        agree = _close(received, expected, rtol, atol)
-        if agree.all():
-            return None
-        bad = np.flatnonzero(~agree.reshape(agree.shape[0], -1).all(axis=1))
-        return _Outcome(received, expected, "values differ", bad_rows=bad)
+def _rows_of(all_t, t, all_x, x):
+    """Indices of the stored rows (t, x) among all stored rows of the entry."""
+    t = np.atleast_1d(np.asarray(t))
+    out = []
+    for ti, xi in zip(t, x):
+        match = np.flatnonzero((all_t == ti) & np.all(all_x == xi, axis=1))
+        out.append(int(match[0]))
+    return np.array(out, dtype=int)
 
 
 def _stored_field(name, values, x, t):
@@ -220,78 +168,78 @@ def _stored_field(name, values, x, t):
     return stored
 
 
-def _smallest_failure(item: _Entry, implementation, rtol, atol):
+class _Entry:
+    """One stored check with its inputs, evaluated on any subset of its rows through the shared comparison."""
+
+    def __init__(self, golden: GoldenSet, entry: dict):
+        self.entry = entry
+        self.quantity = entry["quantity"]
+        self.level = entry["level"]
+        self.reference_name = entry["reference"]
+        self.reference = _reference_object(self.level, self.reference_name)
+        output = golden[entry["output"]]
+        self.rows = np.arange(output.shape[0]) if entry["rows"] is None else np.array(entry["rows"], dtype=int)
+        self.inputs = {name: golden[key][self.rows] for name, key in entry["inputs"].items()}
+        self.expected = output[self.rows]
+        self.eps = entry["eps"]
+        self.q = QUANTITIES[self.quantity]
+        self.call = _StoredCall(self.q, self.inputs)
+
+    def example(self, local) -> Example:
+        args = {name: values[local] for name, values in self.inputs.items()}
+        return Example(self.reference, args["t"], x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
+                       z=args.get("z"), eps=self.eps)
+
+    def evaluate(self, implementation, local, tolerance) -> Failure | None:
+        return evaluate(self.call, implementation, self.example(local), self.expected[local], tolerance, probe=False)
+
+
+def _smallest_failure(item: _Entry, implementation, tolerance):
     """After a failure on all rows at once: the first row that fails alone, else the first two rows that fail
-    together (a t broadcast along the wrong axis fails only for n > 1), as (local rows, outcome)."""
+    together (a t broadcast along the wrong axis fails only for n > 1), as (local rows, failure)."""
     for size in (1, 2):
         for start in range(item.rows.size - size + 1):
             local = np.arange(start, start + size)
-            outcome = item.evaluate(implementation, local, rtol, atol)
-            if outcome is not None:
-                return local, outcome
+            failure = item.evaluate(implementation, local, tolerance)
+            if failure is not None:
+                return local, failure
     return None, None
 
 
-def _counterexample(item: _Entry, local, outcome: _Outcome, n_bad: int | None = None,
-                    where: str | None = None) -> Counterexample:
-    """The counterexample at the local rows ``local`` (None: all rows); ``outcome`` is of those rows,
-    or of all rows when ``n_bad`` is given (then its received values are cut to ``local``)."""
-    if local is None:                # fails only with all rows together: show them all
+def _bad_rows(failure: Failure) -> np.ndarray:
+    from ..checking.compare import close
+    agree = close(failure.received, failure.expected, failure.rtol, failure.atol)
+    return np.flatnonzero(~agree.reshape(agree.shape[0], -1).all(axis=1))
+
+
+def _counterexample(item: _Entry, local, failure: Failure, *, n_bad: int | None = None, where: str | None = None):
+    """The counterexample at the local rows ``local`` (None: all rows)."""
+    if local is None:
         local = np.arange(item.rows.size)
         where = where or f"the {item.rows.size} stored rows together (fewer rows pass)"
     else:
         local = np.atleast_1d(local)
         stored = [int(i) for i in item.rows[local]]
         where = f"stored row {stored[0]}" if len(stored) == 1 else f"stored rows {stored} together"
-    received, expected = outcome.received, outcome.expected
+    received, expected = failure.received, failure.expected
     if n_bad is not None:
         received, expected = received[local], expected[local]
-    inputs = item.arguments(local)
+    inputs = {name: values[local] for name, values in item.inputs.items()}
     if item.eps is not None:
         inputs["eps"] = item.eps
     comparable = received is not None and received.shape == expected.shape
-    abs_err, rel_err = _errors(received, expected) if comparable else (math.nan, math.nan)
-    error = f"{outcome.error} at {where} of {item.entry['output']!r}"
+    abs_err, rel_err = errors(received, expected) if comparable else (math.nan, math.nan)
+    error = f"{failure.error} at {where} of {item.entry['output']!r}"
     if n_bad is not None:
         error += f" ({n_bad} of {item.rows.size} rows differ)"
     return Counterexample(f"{item.reference_name}: {describe(item.reference)}", inputs, expected, received,
                           abs_err, rel_err, error)
 
 
-def _t_wrong_axis(quantity: str) -> Diagnosis:
-    source = QUANTITIES[quantity] if quantity in QUANTITIES else QUANTITIES["interpolant"]
-    mistake = next((m for m in source.mistakes if m.name == "t-wrong-axis"),
-                   next(m for m in QUANTITIES["interpolant"].mistakes if m.name == "t-wrong-axis"))
-    return Diagnosis(mistake.name, "a broadcasting error with t of shape (n,)", mistake.explanation)
-
-
-def _entry_diagnoses(item: _Entry, outcome: _Outcome, rtol, atol):
-    """Diagnoses at the failing rows of one entry (None: not comparable)."""
-    if item.quantity not in QUANTITIES or outcome.bad_rows is None:
-        return None
-    bad = outcome.bad_rows
-    for local in (bad, np.arange(item.rows.size)):   # the failing rows; failing that, all rows
-        try:
-            with np.errstate(all="ignore"):
-                found = diagnose(item.quantity, item.example(local), outcome.received[local], rtol=rtol, atol=atol)
-        except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
-            found = ()
-        if found:
-            return found
-    return ()
-
-
-def _combined(per_entry: list, hints: list) -> tuple:
-    """Diagnoses consistent with every comparable failing entry (in the first one's order), plus hints."""
-    comparable = [d for d in per_entry if d is not None]
-    out = []
-    if comparable:
-        common = set.intersection(*({d.name for d in ds} for ds in comparable))
-        out = [d for d in comparable[0] if d.name in common]
-    for hint in hints:
-        if hint.name not in {d.name for d in out}:
-            out.append(hint)
-    return tuple(out)
+def _at_rows(failure: Failure, bad: np.ndarray) -> Failure:
+    """The failure restricted to its failing rows (the evidence for the diagnosis)."""
+    return Failure(failure.example.rows(bad), failure.received[bad], failure.expected[bad], failure.error,
+                   received_dtype=failure.received_dtype, rtol=failure.rtol, atol=failure.atol)
 
 
 def verify(directory, quantity: str, implementation, *, reference=None,
@@ -356,6 +304,7 @@ def verify(directory, quantity: str, implementation, *, reference=None,
     """
     golden = directory if isinstance(directory, GoldenSet) else load(directory)
     rtol, atol = _check_tolerance(rtol, atol)
+    tolerance = Tolerance(rtol, atol)
     _select_entries(golden, quantity, None)                       # the quantity first: its errors come first
     reference = _reference_name(golden, quantity, reference)       # an object becomes its name
     entries = _select_entries(golden, quantity, reference)
@@ -363,10 +312,14 @@ def verify(directory, quantity: str, implementation, *, reference=None,
     chosen = _implementations(implementation, level, entries, reference)
     for entry, _, _ in chosen:
         _same_definition(golden, level, entry["reference"])
+    if quantity not in QUANTITIES:
+        raise ValueError(f"the golden vectors store {quantity!r}, which this si_ref ({_version()}) does not define; "
+                         f"{_REGENERATE}.")
 
     rows_checked = values_compared = 0
-    first = None                       # (counterexample) of the first failing entry
-    per_entry, hints = [], []
+    first = None                       # the counterexample of the first failing entry
+    evidence: list = []                # failures (at their failing rows) of up to EVIDENCE entries
+    hints: list = []
     for entry, impl, factory in chosen:
         item = _Entry(golden, entry)
         everything = np.arange(item.rows.size)
@@ -374,29 +327,29 @@ def verify(directory, quantity: str, implementation, *, reference=None,
         if factory:
             try:
                 impl = impl(item.reference)
-            except Exception as exc:
+            except Exception as exc:  # the user's factory raised
                 if first is None:
-                    first = _counterexample(item, None, _Outcome(
-                        None, item.expected, f"the factory raised {type(exc).__name__}: {exc} (with no reference "
-                        f"given, the implementation is called as make(reference) and must return the callable)"),
-                        where=f"the {item.rows.size} stored rows")
+                    first = _counterexample(item, None, Failure(
+                        item.example(everything), None, item.expected, f"the factory raised {type(exc).__name__}: "
+                        f"{exc} (with no reference given, the implementation is called as make(reference) and must "
+                        f"return the callable)", comparable=False), where=f"the {item.rows.size} stored rows")
                 continue
-        outcome = item.evaluate(impl, everything, rtol, atol)
-        if outcome is None or outcome.bad_rows is not None:
+        failure = item.evaluate(impl, everything, tolerance)
+        if failure is None or failure.comparable:
             values_compared += item.expected.size
-        if outcome is None:
+        if failure is None:
             continue
-        if outcome.bad_rows is not None:
+        if failure.comparable:
+            bad = _bad_rows(failure)
             if first is None:
-                first = _counterexample(item, int(outcome.bad_rows[0]), outcome, outcome.bad_rows.size)
-            if len(per_entry) < _EVIDENCE:
-                per_entry.append(_entry_diagnoses(item, outcome, rtol, atol))
+                first = _counterexample(item, int(bad[0]), failure, n_bad=bad.size)
+            if len(evidence) < EVIDENCE:
+                evidence.append((item.q, _at_rows(failure, bad)))
             continue
-        if outcome.hint and item.quantity in QUANTITIES:
-            hints.append(_t_wrong_axis(item.quantity))
+        hints.append(failure)
         if first is None:
-            local, smallest = _smallest_failure(item, impl, rtol, atol)
-            first = _counterexample(item, local, smallest if smallest is not None else outcome)
+            local, smallest = _smallest_failure(item, impl, tolerance)
+            first = _counterexample(item, local, smallest if smallest is not None else failure)
 
     names = sorted({e["reference"] for e, _, _ in chosen})
     details = (f"golden vectors in {golden.directory} (format {golden.manifest['format_version']}, written by si_ref "
@@ -405,5 +358,5 @@ def verify(directory, quantity: str, implementation, *, reference=None,
     summary = _summary(quantity)
     if first is None:
         return Report(quantity, True, rows_checked, rtol, atol, summary=summary, details=details)
-    return Report(quantity, False, rows_checked, rtol, atol, first, _combined(per_entry, hints), summary=summary,
-                  details=details)
+    found = diagnoses(QUANTITIES[quantity], [f for _, f in evidence] + hints)
+    return Report(quantity, False, rows_checked, rtol, atol, first, found, summary=summary, details=details)

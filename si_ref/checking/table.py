@@ -16,8 +16,13 @@ from .steps import step_quantities
 __all__ = ["QUANTITIES", "LEVELS", "quantity", "plain_summary", "describe"]
 
 #: Every checkable quantity by name, in the order of ``si-ref check --list``.
-QUANTITIES: dict = {q.name: q for q in (*schedule_quantities(), *interpolant_quantities(), *field_quantities(),
-                                        *wrapper_quantities(), *step_quantities())}
+QUANTITIES: dict = {q.name: q for q in (
+    *schedule_quantities(),
+    *interpolant_quantities(),
+    *field_quantities(),
+    *wrapper_quantities(),
+    *step_quantities(),
+)}
 
 #: What the quantities are, in table order.
 LEVELS = tuple(dict.fromkeys(q.level for q in QUANTITIES.values()))

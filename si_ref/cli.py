@@ -119,10 +119,10 @@ LIST_WIDTH = 120
 
 def _list_quantities() -> int:
     from . import references
-    from .quantities import QUANTITIES, plain_summary
+    from .quantities import LEVELS, QUANTITIES, plain_summary
 
     print("Quantities (si-ref check ... --quantity NAME):")
-    for level in ("schedule", "interpolant", "field", "wrapper", "step"):
+    for level in LEVELS:
         print(f"\n  {level} level:")
         for name, q in QUANTITIES.items():
             if q.level == level:
@@ -164,11 +164,12 @@ def _check(args, parser) -> int:
         reference = _reference(args, parser)
         implementation = _load_callable(args.target)
         report = conformance.check(implementation, q.name, reference, eps=args.eps, times=args.times,
-                                   rtol=args.rtol, atol=args.atol, max_examples=args.max_examples,
-                                   seed=args.seed, shrink=not args.no_shrink)
+                                   min_t=args.min_t, max_t=args.max_t, rtol=args.rtol, atol=args.atol,
+                                   max_examples=args.max_examples, seed=args.seed, shrink=not args.no_shrink,
+                                   fixed=not args.no_fixed)
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
-    if reference is None and q.level not in ("wrapper", "step"):
+    if reference is None and q.takes_factory:
         print(f"(no reference given: {args.target} was called as a factory, make(reference) -> callable, "
               f"with drawn references)")
     print(report)
@@ -309,10 +310,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     check.add_argument("target", nargs="?", metavar="MODULE:CALLABLE")
     check.add_argument("--quantity", help="quantity name (see --list)")
     _add_reference_options(check)
-    check.add_argument("--eps", type=float, help="eps of the SDE drifts and the Euler-Maruyama step")
+    check.add_argument("--eps", type=float, help="eps of the SDE drifts and the SDE steps")
     check.add_argument("--times", type=float, nargs="+", help="check only at these times")
-    check.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
-    check.add_argument("--atol", type=float, default=1e-8, help="absolute tolerance (default 1e-8)")
+    check.add_argument("--min-t", type=float, help="check only at times >= MIN_T")
+    check.add_argument("--max-t", type=float, help="check only at times <= MAX_T")
+    check.add_argument("--rtol", type=float, help="relative tolerance (default 1e-6; 1e-5 for float32 results)")
+    check.add_argument("--atol", type=float, help="absolute tolerance (default 1e-8; 1e-6 for float32 results)")
+    check.add_argument("--no-fixed", action="store_true",
+                       help="skip the fixed endpoint and far-point inputs (for approximate, fitted fields)")
     check.add_argument("--max-examples", type=int, default=100, help="inputs to draw (default 100)")
     check.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     check.add_argument("--no-shrink", action="store_true", help="report the first failure without shrinking it")
@@ -335,8 +340,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     verify.add_argument("target", metavar="MODULE:CALLABLE")
     verify.add_argument("--quantity", required=True, help="quantity name (see si-ref check --list)")
     _add_reference_options(verify)
-    verify.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
-    verify.add_argument("--atol", type=float, default=1e-8, help="absolute tolerance (default 1e-8)")
+    verify.add_argument("--rtol", type=float, help="relative tolerance (default 1e-6; 1e-5 for float32 results)")
+    verify.add_argument("--atol", type=float, help="absolute tolerance (default 1e-8; 1e-6 for float32 results)")
 
     sub["exercises"] = exercises = commands.add_parser(
         "exercises", help="classroom exercises: list them, copy the stubs, check your files",

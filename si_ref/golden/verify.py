@@ -52,7 +52,9 @@ def _summary(quantity: str) -> str:
 
 
 def _check_tolerance(rtol, atol) -> tuple:
-    return as_positive_real(rtol, "rtol", allow_zero=True), as_positive_real(atol, "atol", allow_zero=True)
+    """rtol and atol as floats >= 0, or None for the dtype-aware defaults."""
+    return tuple(None if value is None else as_positive_real(value, name, allow_zero=True)
+                 for value, name in ((rtol, "rtol"), (atol, "atol")))
 
 
 def _reference_name(golden: GoldenSet, quantity: str, reference):
@@ -243,7 +245,7 @@ def _at_rows(failure: Failure, bad: np.ndarray) -> Failure:
 
 
 def verify(directory, quantity: str, implementation, *, reference=None,
-           rtol: float = 1e-6, atol: float = 1e-8) -> Report:
+           rtol: float | None = None, atol: float | None = None) -> Report:
     """Check an implementation against the stored golden vectors of one quantity.
 
     Only stored numbers are used: the implementation is called on the stored
@@ -278,8 +280,9 @@ def verify(directory, quantity: str, implementation, *, reference=None,
         Check only this reference: its name in :mod:`si_ref.references` (e.g.
         ``"mixture-2d-linear-brownian"``), or the object itself (one of that module's, or
         an equal rebuild: same family and parameters).
-    rtol, atol : float
-        Tolerance, finite and >= 0.
+    rtol, atol : float, optional
+        Tolerance, finite and >= 0. Default rtol = 1e-6, atol = 1e-8, and rtol = 1e-5,
+        atol = 1e-6 for an implementation that returns float32 arrays (the report says so).
 
     Returns
     -------
@@ -352,11 +355,17 @@ def verify(directory, quantity: str, implementation, *, reference=None,
             first = _counterexample(item, local, smallest if smallest is not None else failure)
 
     names = sorted({e["reference"] for e, _, _ in chosen})
+    if tolerance.float32_seen:
+        details_float32 = "\nthe implementation returned float32: compared with rtol = 1e-05, atol = 1e-06"
+    else:
+        details_float32 = ""
     details = (f"golden vectors in {golden.directory} (format {golden.manifest['format_version']}, written by si_ref "
                f"{golden.manifest.get('si_ref_version')})\n"
-               f"{values_compared} stored values compared, {len(names)} reference(s): {', '.join(names)}")
+               f"{values_compared} stored values compared, {len(names)} reference(s): {', '.join(names)}"
+               + details_float32)
     summary = _summary(quantity)
     if first is None:
-        return Report(quantity, True, rows_checked, rtol, atol, summary=summary, details=details)
+        return Report(quantity, True, rows_checked, *tolerance.reported, summary=summary, details=details)
     found = diagnoses(QUANTITIES[quantity], [f for _, f in evidence] + hints)
-    return Report(quantity, False, rows_checked, rtol, atol, first, found, summary=summary, details=details)
+    return Report(quantity, False, rows_checked, *tolerance.reported, first, found, summary=summary,
+                  details=details)

@@ -422,3 +422,36 @@ def test_reported_errors_are_those_of_the_stored_row(vectors):
 
 def case_name(case):
     return next(name for name, value in references.CASES.items() if value is case)
+
+
+# --- steps, with a field any language can rebuild ------------------------------------------------------
+
+STEPS = ("euler_step", "midpoint_step", "heun_step", "rk4_step", "euler_maruyama_step", "stochastic_heun_step")
+
+
+@pytest.mark.parametrize("name", STEPS)
+def test_si_ref_steppers_pass_the_step_vectors(vectors, name):
+    """Stored values come from the step formulas; si_ref.samplers' steppers are a second implementation."""
+    report = golden.verify(vectors, name, QUANTITIES[name].own_implementation())
+    assert report.passed and report.examples == 7, str(report)
+
+
+def test_the_step_field_is_rebuilt_from_the_manifest_alone(vectors):
+    A = np.array(vectors.manifest["references"]["linear-field-2d"]["A"])
+    c = np.array(vectors.manifest["references"]["linear-field-2d"]["c"])
+    entry = vectors.entries("rk4_step")[0]
+    t, x, dt = (vectors[entry["inputs"][k]] for k in ("t", "x", "dt"))
+
+    def field(y, s):
+        return y @ A.T + np.reshape(s, (-1, 1)) * c
+
+    k1 = field(x, t)
+    k2 = field(x + dt[0] / 2 * k1, t + dt[0] / 2)
+    k3 = field(x + dt[0] / 2 * k2, t + dt[0] / 2)
+    k4 = field(x + dt[0] * k3, t + dt[0])
+    np.testing.assert_allclose(x + dt[0] * (k1 + 2 * k2 + 2 * k3 + k4) / 6, vectors[entry["output"]], rtol=1e-14)
+
+
+def test_a_heun_step_without_its_corrector_is_diagnosed_from_the_stored_vectors(vectors):
+    report = golden.verify(vectors, "heun_step", lambda field, x, t, dt: x + dt * field(x, t))
+    assert not report.passed and report.diagnosis_names[0] == "wrong-method", str(report)

@@ -90,6 +90,21 @@ Wrappers
     ``DenoiserX1FromScore``). Check: build ``Wrapper(*input fields, parameter)`` with
     input fields that return the stored inputs, call it at (x, t) of the rows,
     compare with the output at the rows.
+``steps/linear-field-2d/<quantity>/``
+    One group per step quantity (``euler_step``, ``midpoint_step``, ``heun_step``,
+    ``rk4_step``, ``euler_maruyama_step``, ``stochastic_heun_step``): ``t`` (n,) =
+    :data:`STEP_TIMES`, ``x`` (n, 2) standard normal draws, ``dt`` (n,) all equal to
+    :data:`STEP_DT` (pass the number ``dt[0]``), for the SDE steps ``xi`` (n, 2)
+    standard normal draws and ε = ``eps``, and the output (n, 2). The field handed to
+    the step is the linear field b(x, t) = A x + t c whose A and c are
+    ``manifest["references"]["linear-field-2d"]`` (:data:`LINEAR_FIELD`); for the SDE
+    steps it is the forward drift b_F itself. Checks: ``step(field, x, t, dt)`` or
+    ``step(field, x, t, dt, eps, xi)``.
+``interpolants/<interpolant>/target_*``
+    The regression targets (``target_drift``, ``target_velocity``, ``target_noise``,
+    ``target_score``, ``target_denoise_x0``, ``target_denoise_x1``) at the stored
+    ``t``, ``x0``, ``x1``, ``z`` of the interpolant, each owning the rows where it
+    is defined when that is not every row. Checks: ``f(t, x0, x1, z)``.
 
 Conventions (the full text is :data:`CONVENTIONS`, copied into ``manifest["conventions"]``):
 t = 0 is the base x0, t = 1 the target x1; x_t = α(t) x0 + β(t) x1 + γ(t) z;
@@ -135,6 +150,12 @@ ROW_TIMES = (0.0, 1e-6, 0.01, 0.05, 0.1, 0.2, 0.3, 0.45, 0.5, 0.6, 0.75, 0.9, 0.
 INTERPOLANT_DIM = 3
 #: Points are drawn as μ_p + L_p u with every |u_j| <= BULK (L_p L_pᵀ = Σ_p): in the bulk of ρ_t.
 BULK = 3.0
+#: The field given to the step entries, b(x, t) = A x + t c (name, A, c): rebuilt from the manifest in any language.
+LINEAR_FIELD = ("linear-field-2d", ((-0.5, 0.3), (-0.2, -0.8)), (0.4, -0.1))
+#: One start time per row of the step vectors (t + dt stays in [0, 1]).
+STEP_TIMES = (0.0, 1e-6, 0.1, 0.25, 0.5, 0.75, 0.9)
+#: Step size of the step vectors.
+STEP_DT = 0.05
 #: Default tolerance of :func:`si_ref.golden.verify` (the same as :func:`si_ref.conformance.check`).
 TOLERANCE = {"rtol": 1e-6, "atol": 1e-8}
 

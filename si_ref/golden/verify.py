@@ -24,10 +24,16 @@ from ..checking.example import Example
 from ..checking.quantity import build_wrapper
 from ..checking.table import QUANTITIES, describe
 from ..schedules import GammaSchedule
-from .format import _REGENERATE, _json_dumps, _version
+from .format import LINEAR_FIELD, _REGENERATE, _json_dumps, _version
 from .reader import GoldenSet, load
 
 def _reference_object(level: str, name: str):
+    if level == "step":
+        from .writer import linear_field
+        if name != LINEAR_FIELD[0]:
+            raise ValueError(f"the golden step vectors use the field {name!r}, which this si_ref ({_version()}) does "
+                             f"not define; {_REGENERATE}.")
+        return linear_field()
     table = {"schedule": references.GAMMA_SCHEDULES,
              "interpolant": references.INTERPOLANTS}.get(level, references.CASES)
     if name not in table:
@@ -38,9 +44,9 @@ def _reference_object(level: str, name: str):
 
 def _same_definition(golden: GoldenSet, level: str, name: str) -> None:
     """The named reference exists in this si_ref and is defined as when the vectors were written."""
-    _reference_object(level, name)
+    obj = _reference_object(level, name)
     stored = golden.manifest["references"].get(name)
-    current = json.loads(_json_dumps(references.definition(name)))
+    current = json.loads(_json_dumps(obj.definition() if level == "step" else references.definition(name)))
     if stored != current:
         raise ValueError(f"the golden vectors were written for another definition of the reference {name!r} than "
                          f"this si_ref's; {_REGENERATE}.")
@@ -120,7 +126,7 @@ def _implementations(implementation, level: str, entries: list, reference) -> li
     if not callable(implementation):
         raise TypeError(f"implementation must be callable (or a mapping {{reference name: callable}}); received "
                         f"{implementation!r}.")
-    factory = reference is None and level != "wrapper"
+    factory = reference is None and (level not in ("wrapper", "step"))   # wrappers and steps take no factory
     return [(e, implementation, factory) for e in entries]
 
 
@@ -189,8 +195,9 @@ class _Entry:
 
     def example(self, local) -> Example:
         args = {name: values[local] for name, values in self.inputs.items()}
+        dt = float(args["dt"][0]) if "dt" in args and args["dt"].size else None
         return Example(self.reference, args["t"], x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
-                       z=args.get("z"), eps=self.eps)
+                       z=args.get("z"), eps=self.eps, dt=dt, xi=args.get("xi"))
 
     def evaluate(self, implementation, local, tolerance) -> Failure | None:
         return evaluate(self.call, implementation, self.example(local), self.expected[local], tolerance, probe=False)

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import references
+from ..checking.example import Example
+from ..checking.quantity import PathQuantity, StepQuantity
+from ..checking.steps import LinearField
 from ..quantities import QUANTITIES, build_wrapper, describe
 from .format import (
     BULK,
@@ -23,9 +26,12 @@ from .format import (
     FILES,
     FORMAT_VERSION,
     INTERPOLANT_DIM,
+    LINEAR_FIELD,
     ROW_TIMES,
     SCHEDULE_GRID,
     SEED,
+    STEP_DT,
+    STEP_TIMES,
     TOLERANCE,
     _CALL_PARAMETER,
     _COEFFICIENTS,
@@ -225,12 +231,72 @@ def _wrapper_vectors(v: _Vectors, field_keys: dict):
                     parameter=parameter)
 
 
+def linear_field() -> LinearField:
+    """The field of the step entries, :data:`~si_ref.golden.format.LINEAR_FIELD`."""
+    _, A, c = LINEAR_FIELD
+    return LinearField(A, c)
+
+
+def _step_vectors(v: _Vectors):
+    """Each step quantity from (x, t) with the linear field: exact values from the quantity's formulas."""
+    name, field = LINEAR_FIELD[0], linear_field()
+    t = np.array(STEP_TIMES)
+    for q in QUANTITIES.values():
+        if not isinstance(q, StepQuantity):
+            continue
+        rng = _rng(f"{name}/{q.name}")
+        x = rng.standard_normal((t.size, field.dim))
+        xi = rng.standard_normal((t.size, field.dim)) if q.stochastic else None
+        example = Example(field, t, x=x, eps=EPS if q.stochastic else None, dt=STEP_DT, xi=xi)
+        keys = {"t": v.add("steps", name, "t", t, owner=q.name), "x": v.add("steps", name, "x", x, owner=q.name),
+                "dt": v.add("steps", name, "dt", np.full(t.size, STEP_DT), owner=q.name)}
+        if xi is not None:
+            keys["xi"] = v.add("steps", name, "xi", xi, owner=q.name)
+        out = v.add("steps", name, q.name, _finite(q.exact(example), f"steps/{name}/{q.name}"), q.name, owner=q.name)
+        call = "step(field, x, t, dt, eps, xi)" if q.stochastic else "step(field, x, t, dt)"
+        v.entry(q.name, "step", name, call, keys, out, eps=EPS if q.stochastic else None)
+
+
+def _target_vectors(v: _Vectors):
+    """The regression targets at the interpolants' stored rows (owning the rows where each is defined)."""
+    t = np.array(ROW_TIMES)
+    for name in sorted(references.INTERPOLANTS):
+        interpolant = references.INTERPOLANTS[name]
+        keys = {arg: f"interpolants/{name}/{arg}" for arg in ("t", "x0", "x1", "z")}
+        rows_all = {arg: v.arrays[key] for arg, key in keys.items()}
+        for q in QUANTITIES.values():
+            if not (isinstance(q, PathQuantity) and q.name.startswith("target_")) or not q.accepts(interpolant):
+                continue
+            rows = _rows_in(q.domain(interpolant), t)
+            if not rows:
+                continue
+            entry_keys, owner = keys, None
+            if len(rows) < t.size:
+                owner = q.name
+                entry_keys = {arg: v.add("interpolants", name, arg, values[rows], owner=owner)
+                              for arg, values in rows_all.items()}
+            values = q.exact(_example(interpolant, t[rows], *(rows_all[a][rows] for a in ("x0", "x1", "z"))))
+            out = v.add("interpolants", name, q.name, _finite(values, f"{name}/{q.name}"), q.name, owner=owner)
+            v.entry(q.name, "interpolant", name, "f(t, x0, x1, z)", entry_keys, out)
+
+
+def _example(interpolant, t, x0, x1, z):
+    return Example(interpolant, t, x0=x0, x1=x1, z=z)
+
+
 def _build() -> _Vectors:
     v = _Vectors()
     _schedule_vectors(v)
     _interpolant_vectors(v)
+    _target_vectors(v)
     _wrapper_vectors(v, _field_vectors(v))
+    _step_vectors(v)
     return v
+
+
+def _definition(name: str) -> dict:
+    """The parameters of a reference: si_ref.references' definition, or the linear field of the steps."""
+    return linear_field().definition() if name == LINEAR_FIELD[0] else references.definition(name)
 
 
 def _manifest(v: _Vectors) -> dict:
@@ -250,7 +316,7 @@ def _manifest(v: _Vectors) -> dict:
         "seed": SEED,
         "tolerance": dict(TOLERANCE),
         "hash": _HASH_TEXT,
-        "references": {name: references.definition(name) for name in sorted(v.used)},
+        "references": {name: _definition(name) for name in sorted(v.used)},
         "arrays": records,
         "entries": v.entries,
     }

@@ -19,7 +19,7 @@ from .compare import EVIDENCE, FLOAT32_TOLERANCE, Failure, Tolerance, diagnoses,
 from .draw import FAR, TimeRange, fixed_times, process_independent_draws, time_range
 from .evaluate import evaluate, exact_or_none
 from .example import Example
-from .quantity import Quantity
+from .quantity import Quantity, WrapperQuantity
 from .report import Counterexample, Report
 from .table import describe, quantity
 
@@ -64,7 +64,7 @@ def _check_options(q: Quantity, reference, eps, max_examples, seed, shrink):
 def _check_implementation(q: Quantity, implementation, reference) -> None:
     if callable(implementation):
         return
-    if not q.takes_factory and q.own_implementation() is not None and isinstance(q.own_implementation(), type):
+    if isinstance(q, WrapperQuantity):
         raise TypeError(f"implementation of {q.name!r} must be a constructor with si_ref's signature, e.g. "
                         f"si_ref.{q.name}; received {implementation!r} of type {type(implementation).__name__}.")
     kind = "a factory make(reference) -> callable" if reference is None and q.takes_factory else "a callable"
@@ -123,6 +123,71 @@ def _counterexample(q: Quantity, failure: Failure) -> Counterexample:
     abs_err, rel_err = errors(failure.received, failure.expected) if comparable else (math.nan, math.nan)
     return Counterexample(describe(failure.example.reference), q.shown_inputs(failure.example), failure.expected,
                           failure.received, abs_err, rel_err, failure.error)
+
+
+def _drawn_phase(q: Quantity, implementation, reference, eps, span: TimeRange, factory: bool, tolerance,
+                 max_examples: int, seed: int, shrink: bool, fixed_count: int):
+    """Draw inputs with hypothesis; return (number evaluated, failures, the failure to report or None).
+
+    A few independent failures (``EVIDENCE``) are collected before the first is handed to
+    hypothesis to shrink: shrunk inputs are alike (t = 0, x at a mean), where different
+    mistakes can coincide.
+    """
+    drawn: list = []
+    count, raised = [0], [False]
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+
+    @hypothesis_seed(seed)
+    # database=None: nothing is stored; backend pinned: another backend would not use hypothesis's provider
+    @settings(max_examples=max_examples, database=None, deadline=None, derandomize=False, phases=phases,
+              backend="hypothesis", suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+              report_multiple_bugs=False)
+    @given(st.data())
+    def run(data):
+        ref = reference if reference is not None else data.draw(q.reference_strategy(), label="reference")
+        example = q.draw(data, ref, eps, span)
+        expected = exact_or_none(q, example)
+        if expected is None:
+            reject()  # si_ref has no value here (a divisor vanishes): not a valid input
+        count[0] += 1
+        impl = implementation
+        if factory:
+            try:
+                impl = implementation(ref)
+            except Exception as exc:  # the user's factory raised
+                failure = _factory_failure(q, example, exc)
+                drawn.append(failure)
+                raise _Mismatch(failure) from None
+        failure = evaluate(q, impl, example, expected, tolerance)
+        if failure is not None:
+            drawn.append(failure)
+            if raised[0] or len(drawn) >= EVIDENCE:
+                raised[0] = True
+                raise _Mismatch(failure)
+
+    try:
+        with process_independent_draws():
+            run()
+        final = drawn[0] if drawn else None   # fewer than EVIDENCE failures: the first, unshrunk
+    except _Mismatch as exc:
+        final = exc.failure
+    except Unsatisfiable:
+        if not fixed_count:
+            raise ValueError(
+                f"no valid input for {q.name!r}: si_ref's own value is undefined at every drawn input (e.g. at "
+                f"times where the conversion divides by a vanishing coefficient); pass other times or another "
+                f"reference.") from None
+        final = drawn[0] if drawn else None
+    except HypothesisException as exc:  # e.g. a flaky implementation (different results on the same input)
+        final = drawn[-1] if drawn else None
+        if final is None:
+            raise
+        final = Failure(final.example, final.received, final.expected,
+                        f"{final.error}; hypothesis could not reproduce the failure reliably "
+                        f"({type(exc).__name__})", comparable=final.comparable, hints=final.hints,
+                        received_dtype=final.received_dtype, rtol=final.rtol, atol=final.atol)
+
+    return count[0], drawn, final
 
 
 def check(implementation, quantity_name: str, reference=None, *, eps=None, times=None, min_t=None, max_t=None,
@@ -208,61 +273,8 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
 
     fixed_count, fixed_failures = (_fixed_phase(q, implementation, reference, eps, span, factory, tolerance)
                                 if fixed else (0, []))
-    drawn: list = []
-    count, raised = [0], [False]
-    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
-
-    @hypothesis_seed(seed)
-    # database=None: nothing is stored; backend pinned: another backend would not use hypothesis's provider
-    @settings(max_examples=max_examples, database=None, deadline=None, derandomize=False, phases=phases,
-              backend="hypothesis", suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
-              report_multiple_bugs=False)
-    @given(st.data())
-    def run(data):
-        ref = reference if reference is not None else data.draw(q.reference_strategy(), label="reference")
-        example = q.draw(data, ref, eps, span)
-        expected = exact_or_none(q, example)
-        if expected is None:
-            reject()  # si_ref has no value here (a divisor vanishes): not a valid input
-        count[0] += 1
-        impl = implementation
-        if factory:
-            try:
-                impl = implementation(ref)
-            except Exception as exc:  # the user's factory raised
-                failure = _factory_failure(q, example, exc)
-                drawn.append(failure)
-                raise _Mismatch(failure) from None
-        failure = evaluate(q, impl, example, expected, tolerance)
-        if failure is not None:
-            drawn.append(failure)
-            # Collect a few independent failures before handing the first to hypothesis to shrink:
-            # shrunk inputs are alike (t = 0, x at a mean), where different mistakes can coincide.
-            if raised[0] or len(drawn) >= EVIDENCE:
-                raised[0] = True
-                raise _Mismatch(failure)
-
-    try:
-        with process_independent_draws():
-            run()
-        final = drawn[0] if drawn else None   # fewer than EVIDENCE failures: the first, unshrunk
-    except _Mismatch as exc:
-        final = exc.failure
-    except Unsatisfiable:
-        if not fixed_count:
-            raise ValueError(
-                f"no valid input for {q.name!r}: si_ref's own value is undefined at every drawn input (e.g. at "
-                f"times where the conversion divides by a vanishing coefficient); pass other times or another "
-                f"reference.") from None
-        final = drawn[0] if drawn else None
-    except HypothesisException as exc:  # e.g. a flaky implementation (different results on the same input)
-        final = drawn[-1] if drawn else None
-        if final is None:
-            raise
-        final = Failure(final.example, final.received, final.expected,
-                        f"{final.error}; hypothesis could not reproduce the failure reliably "
-                        f"({type(exc).__name__})", comparable=final.comparable, hints=final.hints,
-                        received_dtype=final.received_dtype, rtol=final.rtol, atol=final.atol)
+    count, drawn, final = _drawn_phase(q, implementation, reference, eps, span, factory, tolerance, max_examples,
+                                       seed, shrink, fixed_count)
 
     details = ([_fixed_description(q, span, fixed_count, len(fixed_failures), reference)] if fixed
                else ["fixed inputs: not evaluated (fixed=False): drawn inputs in the bulk of ρ_t only"])
@@ -270,7 +282,7 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
         details.append(f"the implementation returned float32: compared with the float32 defaults rtol = "
                        f"{FLOAT32_TOLERANCE[0]!r}, atol = {FLOAT32_TOLERANCE[1]!r}")
     rtol_used, atol_used = tolerance.reported
-    examples = fixed_count + count[0]
+    examples = fixed_count + count
     if final is None and not fixed_failures:
         return Report(q.name, True, examples, rtol_used, atol_used, summary=q.plain, details="\n".join(details))
     if final is None:

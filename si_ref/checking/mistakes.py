@@ -149,6 +149,10 @@ CATALOGUE = {entry.name: entry for entry in (
         "the loss is scaled: si_ref's value is the batch mean of ½|f̂ − y|² summed over dimensions; without the "
         "½ it doubles, averaged over dimensions it is divided by d."),
     CatalogueEntry(
+        "loss-form",
+        "the ½|f̂|² − y·f̂ objective was returned: same minimiser, differs by the constant ½ E|y|². si_ref's loss "
+        "value is the mean square ½|f̂ − y|² = ½|f̂|² − y·f̂ + ½|y|²."),
+    CatalogueEntry(
         "wrong-target", "the loss regresses on another field's target (e.g. ∂_t I + γ̇ z for the velocity)."),
 )}
 

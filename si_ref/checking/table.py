@@ -9,9 +9,11 @@ from ..gaussian import GaussianCase
 from ..references import unknown_name_error
 from .conversions import wrapper_quantities
 from .fields import field_quantities
+from .losses import loss_quantities
 from .paths import interpolant_quantities, schedule_quantities
 from .quantity import Quantity
 from .steps import step_quantities
+from .targets import target_quantities
 
 __all__ = ["QUANTITIES", "LEVELS", "quantity", "plain_summary", "describe"]
 
@@ -19,9 +21,11 @@ __all__ = ["QUANTITIES", "LEVELS", "quantity", "plain_summary", "describe"]
 QUANTITIES: dict = {q.name: q for q in (
     *schedule_quantities(),
     *interpolant_quantities(),
+    *target_quantities(),
     *field_quantities(),
     *wrapper_quantities(),
     *step_quantities(),
+    *loss_quantities(),
 )}
 
 #: What the quantities are, in table order.

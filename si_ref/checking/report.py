@@ -125,6 +125,7 @@ def _format(value) -> str:
     if callable(value):
         return getattr(value, "__name__", repr(value))
     if np.ndim(value) == 0:
-        return repr(float(value)) if isinstance(value, (float, np.floating)) else repr(value)
+        item = np.asarray(value).item() if isinstance(value, (np.ndarray, np.generic)) else value
+        return repr(float(item)) if isinstance(item, float) else repr(item)
     return np.array2string(np.asarray(value), floatmode="unique", separator=", ", threshold=10**6,
                            max_line_width=100).replace("\n", "\n      ")

@@ -267,6 +267,8 @@ def _target_vectors(v: _Vectors):
         for q in QUANTITIES.values():
             if not (isinstance(q, PathQuantity) and q.name.startswith("target_")) or not q.accepts(interpolant):
                 continue
+            if interpolant.kind == "mirror" and q.name == "target_denoise_x0":
+                continue   # x0 is x1 on a mirror path; the stored x0 and x1 are independent draws
             rows = _rows_in(q.domain(interpolant), t)
             if not rows:
                 continue

@@ -34,41 +34,10 @@ from .example import Example, eps_column
 from .quantity import StepQuantity
 from .variants import mistake, per_column
 
-__all__ = ["step_quantities", "MIDPOINT_TABLEAU", "LinearField"]
+__all__ = ["step_quantities", "MIDPOINT_TABLEAU"]
 
 #: The explicit midpoint method (order 2).
 MIDPOINT_TABLEAU = ButcherTableau("midpoint", 2, a=((), (0.5,)), b=(0.0, 1.0), c=(0.0, 0.5))
-
-class LinearField:
-    """The field b(x, t) = A x + t c, a reference for steps that any language can rebuild (golden vectors).
-
-    It serves as both the drift of the ODE steps and the forward drift of the SDE steps
-    (``forward_drift(x, t, eps)`` ignores ε: the field *is* b_F).
-
-    Parameters
-    ----------
-    A : array_like, shape (d, d)
-    c : array_like, shape (d,)
-    """
-
-    def __init__(self, A, c):
-        self.A = np.array(A, dtype=np.float64)
-        self.c = np.array(c, dtype=np.float64)
-        self.dim = self.c.size
-
-    def drift(self, x, t):
-        t = np.asarray(t, dtype=np.float64)
-        return x @ self.A.T + (t[:, None] if t.ndim else t) * self.c
-
-    def forward_drift(self, x, t, eps):
-        return self.drift(x, t)
-
-    def definition(self) -> dict:
-        return {"kind": "LinearField", "field": "b(x, t) = A x + t c", "A": self.A.tolist(), "c": self.c.tolist()}
-
-    def __repr__(self) -> str:
-        return f"LinearField(A={self.A.tolist()}, c={self.c.tolist()})"
-
 
 #: Domain of the steps: t + dt stays in [0, 1] for dt <= 0.1.
 _STEP_DOMAIN = (0.0, 0.9)

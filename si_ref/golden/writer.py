@@ -17,7 +17,7 @@ import numpy as np
 from .. import references
 from ..checking.example import Example
 from ..checking.quantity import PathQuantity, StepQuantity
-from ..checking.steps import LinearField
+from ..checking.linear_field import LinearField
 from ..quantities import QUANTITIES, build_wrapper, describe
 from .format import (
     BULK,

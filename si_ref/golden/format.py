@@ -90,14 +90,14 @@ Wrappers
     ``DenoiserX1FromScore``). Check: build ``Wrapper(*input fields, parameter)`` with
     input fields that return the stored inputs, call it at (x, t) of the rows,
     compare with the output at the rows.
-``steps/linear-field-2d/<quantity>/``
+``steps/linear-field-3d/<quantity>/``
     One group per step quantity (``euler_step``, ``midpoint_step``, ``heun_step``,
     ``rk4_step``, ``euler_maruyama_step``, ``stochastic_heun_step``): ``t`` (n,) =
-    :data:`STEP_TIMES`, ``x`` (n, 2) standard normal draws, ``dt`` (n,) all equal to
-    :data:`STEP_DT` (pass the number ``dt[0]``), for the SDE steps ``xi`` (n, 2)
-    standard normal draws and ε = ``eps``, and the output (n, 2). The field handed to
+    :data:`STEP_TIMES`, ``x`` (n, 3) standard normal draws, ``dt`` (n,) all equal to
+    :data:`STEP_DT` (pass the number ``dt[0]``), for the SDE steps ``xi`` (n, 3)
+    standard normal draws and ε = ``eps``, and the output (n, 3). The field handed to
     the step is the linear field b(x, t) = A x + t c whose A and c are
-    ``manifest["references"]["linear-field-2d"]`` (:data:`LINEAR_FIELD`); for the SDE
+    ``manifest["references"]["linear-field-3d"]`` (:data:`LINEAR_FIELD`); for the SDE
     steps it is the forward drift b_F itself. Checks: ``step(field, x, t, dt)`` or
     ``step(field, x, t, dt, eps, xi)``.
 ``interpolants/<interpolant>/target_*``
@@ -105,6 +105,15 @@ Wrappers
     ``target_score``, ``target_denoise_x0``, ``target_denoise_x1``) at the stored
     ``t``, ``x0``, ``x1``, ``z`` of the interpolant, each owning the rows where it
     is defined when that is not every row. Checks: ``f(t, x0, x1, z)``.
+``losses/<interpolant>/<quantity>/``
+    One group per loss (``loss_drift``, ..., ``loss_denoise_x1``) and interpolant:
+    ``t`` (n,) (:data:`ROW_TIMES` where the target is defined), ``x0``, ``x1``, ``z``
+    (n, 3) standard normal draws (x0 = x1 on a mirror path), and the loss, shape (1,):
+    the batch mean of ½ |f̂(x_t, t) − y|² summed over the 3 coordinates, with x_t and
+    the target y on the interpolant and f̂(x, t) = A x + t c + x/4 (the linear field
+    moved by x/4, as the checker's f̂ = exact field + x/4). Checks:
+    ``loss(field, t, x0, x1, z)`` with ``field`` = f̂, compared with the one number
+    (the ``rows`` of these entries are all rows: a loss is not separable by row).
 
 Conventions (the full text is :data:`CONVENTIONS`, copied into ``manifest["conventions"]``):
 t = 0 is the base x0, t = 1 the target x1; x_t = α(t) x0 + β(t) x1 + γ(t) z;
@@ -150,8 +159,10 @@ ROW_TIMES = (0.0, 1e-6, 0.01, 0.05, 0.1, 0.2, 0.3, 0.45, 0.5, 0.6, 0.75, 0.9, 0.
 INTERPOLANT_DIM = 3
 #: Points are drawn as μ_p + L_p u with every |u_j| <= BULK (L_p L_pᵀ = Σ_p): in the bulk of ρ_t.
 BULK = 3.0
-#: The field given to the step entries, b(x, t) = A x + t c (name, A, c): rebuilt from the manifest in any language.
-LINEAR_FIELD = ("linear-field-2d", ((-0.5, 0.3), (-0.2, -0.8)), (0.4, -0.1))
+#: The field given to the step, loss and likelihood entries, b(x, t) = A x + t c (name, A, c): rebuilt from the
+#: manifest in any language. Three dimensions: a loss averaged over d coordinates instead of summed, and
+#: torch's mse_loss (mean over all n·d entries, no ½: a factor 2/d), then differ from the exact value.
+LINEAR_FIELD = ("linear-field-3d", ((-0.5, 0.3, 0.0), (-0.2, -0.8, 0.1), (0.1, 0.0, -0.3)), (0.4, -0.1, 0.2))
 #: One start time per row of the step vectors (t + dt stays in [0, 1]).
 STEP_TIMES = (0.0, 1e-6, 0.1, 0.25, 0.5, 0.75, 0.9)
 #: Step size of the step vectors.

@@ -21,6 +21,7 @@ from ..checking.report import Counterexample, Report
 from ..gaussian import GaussianCase
 from ..interpolants import Interpolant
 from ..checking.example import Example
+from ..checking.linear_field import LinearField
 from ..checking.quantity import build_wrapper
 from ..checking.table import QUANTITIES, describe
 from ..schedules import GammaSchedule
@@ -28,6 +29,10 @@ from .format import LINEAR_FIELD, _REGENERATE, _json_dumps, _version
 from .reader import GoldenSet, load
 
 def _reference_object(level: str, name: str):
+    if level == "loss":   # the linear field on the named interpolant
+        from .writer import linear_field
+        field = linear_field()
+        return LinearField(field.A, field.c, _reference_object("interpolant", name))
     if level == "step":
         from .writer import linear_field
         if name != LINEAR_FIELD[0]:
@@ -47,6 +52,8 @@ def _same_definition(golden: GoldenSet, level: str, name: str) -> None:
     obj = _reference_object(level, name)
     stored = golden.manifest["references"].get(name)
     current = json.loads(_json_dumps(obj.definition() if level == "step" else references.definition(name)))
+    if level == "loss":   # f̂ is built on the linear field of the steps too
+        _same_definition(golden, "step", LINEAR_FIELD[0])
     if stored != current:
         raise ValueError(f"the golden vectors were written for another definition of the reference {name!r} than "
                          f"this si_ref's; {_REGENERATE}.")
@@ -186,21 +193,30 @@ class _Entry:
         self.reference_name = entry["reference"]
         self.reference = _reference_object(self.level, self.reference_name)
         output = golden[entry["output"]]
-        self.rows = np.arange(output.shape[0]) if entry["rows"] is None else np.array(entry["rows"], dtype=int)
-        self.inputs = {name: golden[key][self.rows] for name, key in entry["inputs"].items()}
-        self.expected = output[self.rows]
+        self.batch = self.level == "loss"   # one number for the whole batch: rows are not separable
+        if self.batch:
+            self.rows = np.arange(golden[entry["inputs"]["t"]].shape[0])
+            self.inputs = {name: golden[key] for name, key in entry["inputs"].items()}
+            self.expected = output.reshape(())
+        else:
+            self.rows = np.arange(output.shape[0]) if entry["rows"] is None else np.array(entry["rows"], dtype=int)
+            self.inputs = {name: golden[key][self.rows] for name, key in entry["inputs"].items()}
+            self.expected = output[self.rows]
         self.eps = entry["eps"]
         self.q = QUANTITIES[self.quantity]
         self.call = _StoredCall(self.q, self.inputs)
 
     def example(self, local) -> Example:
+        if self.batch:
+            local = slice(None)
         args = {name: values[local] for name, values in self.inputs.items()}
         dt = float(args["dt"][0]) if "dt" in args and args["dt"].size else None
         return Example(self.reference, args["t"], x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
                        z=args.get("z"), eps=self.eps, dt=dt, xi=args.get("xi"))
 
     def evaluate(self, implementation, local, tolerance) -> Failure | None:
-        return evaluate(self.call, implementation, self.example(local), self.expected[local], tolerance, probe=False)
+        expected = self.expected if self.batch else self.expected[local]
+        return evaluate(self.call, implementation, self.example(local), expected, tolerance, probe=False)
 
 
 def _smallest_failure(item: _Entry, implementation, tolerance):
@@ -348,6 +364,12 @@ def verify(directory, quantity: str, implementation, *, reference=None,
         if failure is None or failure.comparable:
             values_compared += item.expected.size
         if failure is None:
+            continue
+        if failure.comparable and item.batch:   # one value for the whole batch
+            if first is None:
+                first = _counterexample(item, None, failure, where=f"the batch of {item.rows.size} stored rows")
+            if len(evidence) < EVIDENCE:
+                evidence.append((item.q, failure))
             continue
         if failure.comparable:
             bad = _bad_rows(failure)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import references
 from ..checking.example import Example
+from ..checking.losses import LossQuantity
 from ..checking.quantity import PathQuantity, StepQuantity
 from ..checking.linear_field import LinearField
 from ..quantities import QUANTITIES, build_wrapper, describe
@@ -282,6 +283,31 @@ def _target_vectors(v: _Vectors):
             v.entry(q.name, "interpolant", name, "f(t, x0, x1, z)", entry_keys, out)
 
 
+def _loss_vectors(v: _Vectors):
+    """Each loss on each interpolant, with the linear field as f̂'s exact part: f̂(x, t) = A x + t c + x/4."""
+    _, A, c = LINEAR_FIELD
+    t_all = np.array(ROW_TIMES)
+    for name in sorted(references.INTERPOLANTS):
+        interpolant = references.INTERPOLANTS[name]
+        reference = LinearField(A, c, interpolant)
+        for q in QUANTITIES.values():
+            if not isinstance(q, LossQuantity) or not q.accepts(reference):
+                continue
+            rows = _rows_in(q.domain(reference), t_all)
+            t = t_all[rows]
+            rng = _rng(f"{name}/{q.name}")
+            x1 = rng.standard_normal((t.size, reference.dim))
+            x0 = x1.copy() if interpolant.kind == "mirror" else rng.standard_normal((t.size, reference.dim))
+            z = rng.standard_normal((t.size, reference.dim))
+            value = q.exact(Example(reference, t, x0=x0, x1=x1, z=z))
+            keys = {arg: v.add("losses", name, arg, values, owner=q.name)
+                    for arg, values in (("t", t), ("x0", x0), ("x1", x1), ("z", z))}
+            out = v.add("losses", name, q.name, _finite(np.reshape(value, (1,)), f"losses/{name}/{q.name}"), q.name,
+                        owner=q.name)
+            v.used.add(LINEAR_FIELD[0])
+            v.entry(q.name, "loss", name, "loss(field, t, x0, x1, z)", keys, out)
+
+
 def _example(interpolant, t, x0, x1, z):
     return Example(interpolant, t, x0=x0, x1=x1, z=z)
 
@@ -293,6 +319,7 @@ def _build() -> _Vectors:
     _target_vectors(v)
     _wrapper_vectors(v, _field_vectors(v))
     _step_vectors(v)
+    _loss_vectors(v)
     return v
 
 

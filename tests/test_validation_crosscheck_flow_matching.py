@@ -105,6 +105,51 @@ def test_the_judge_accepts_only_the_documented_outcomes():
     assert "t-wrong-axis" in raised.diagnosis_names      # the checker reads torch's size-mismatch message too
 
 
+def _kutta_three_eighths_step(field, x, t, dt):
+    """Kutta's 3/8 rule, written from its tableau: what torchdiffeq calls "rk4"."""
+    t = np.reshape(np.broadcast_to(np.asarray(t, dtype=float), (x.shape[0],)), (-1, 1))
+    rows = []
+    for i in range(x.shape[0]):
+        xi, ti = x[i:i + 1], float(t[i, 0])
+        k1 = field(xi, ti)
+        k2 = field(xi + dt * k1 / 3, ti + dt / 3)
+        k3 = field(xi + dt * (k2 - k1 / 3), ti + 2 * dt / 3)
+        k4 = field(xi + dt * (k1 - k2 + k3), ti + dt)
+        rows.append(xi + dt * (k1 + 3 * k2 + 3 * k3 + k4) / 8)
+    return np.concatenate(rows)
+
+
+def test_the_judge_of_the_solver_and_likelihood_outcomes():
+    # the 3/8 rule is not the classical RK4 and no catalogued mistake names it: VALUES_DIFFER, nothing else
+    case = study.reference_cases()[study.CONDOT]
+    three_eighths = conformance.check(_kutta_three_eighths_step, "rk4_step", case, max_examples=10, shrink=False)
+    assert not three_eighths.passed and three_eighths.diagnoses == ()
+    assert study._is_documented((study.VALUES_DIFFER,), three_eighths)
+    assert not study._is_documented(("PASS",), three_eighths)
+    assert not study._is_documented((study.OUTSIDE_INTERVAL,), three_eighths)
+    assert dict((m, (q, e)) for m, q, e in study.STEP_METHODS)["rk4"] == ("rk4_step", (study.VALUES_DIFFER,))
+
+    # a likelihood that evaluates the field before t = 0 fails with si_ref's refusal: OUTSIDE_INTERVAL
+    def overshooting(drift, divergence, x, base_log_density):
+        drift(x, -0.01)
+        return np.zeros(x.shape[0])
+    early = conformance.check(overshooting, "ode_log_likelihood", study.likelihood_case(), max_examples=2,
+                              shrink=False, rtol=study.LIKELIHOOD_RTOL, atol=study.LIKELIHOOD_ATOL)
+    assert study._is_documented((study.OUTSIDE_INTERVAL,), early)
+    assert not study._is_documented((study.VALUES_DIFFER, "divergence-sign"), early)
+
+
+def test_the_likelihood_reference_is_a_condot_gaussian_case():
+    case = study.likelihood_case()
+    assert isinstance(case.interpolant, si_ref.OneSidedLinearInterpolant) and case.n_pairs == 1
+    x = np.array([[0.5, -1.0], [3.0, 2.0]])
+    np.testing.assert_allclose(case.log_density(x, 0.0), -0.5 * np.sum(x**2, axis=1) - np.log(2 * np.pi),
+                               rtol=1e-13)                    # flow_matching's source N(0, I)
+    planned = [p for p in study.plan() if p.quantity == "ode_log_likelihood"]
+    assert [p.expected for p in planned] == [("PASS",), (study.OUTSIDE_INTERVAL,), ("divergence-sign",)]
+    assert all(p.rtol == p.atol == study.LIKELIHOOD_RTOL and p.reference == "likelihood" for p in planned)
+
+
 def test_checks_fail_when_an_outcome_changes():
     row = {"check": "x [t as passed] vs alpha: expect PASS", "as_expected": False}
     cells = [{"scheduler": s, "as_expected": True} for s in study.COMPARED]
@@ -145,11 +190,32 @@ def test_the_findings_are_in_the_results(results):
     column = [r for r in conversions if r["adapter"].startswith("t[:, None]")]
     assert [r["outcome"] for r in column if "subnormal" in r["adapter"]] == ["FAIL"]
     assert all(r["outcome"] == "PASS" for r in column if "subnormal" not in r["adapter"])
-    assert [r["diagnoses"] for r in rows if r["group"] == "self-test"] == [["time-reversed"], ["alpha-beta-swapped"]]
+    assert [r["diagnoses"] for r in rows if r["group"] == "self-test"] == [["time-reversed"], ["alpha-beta-swapped"],
+                                                                          ["divergence-sign"]]
+    solver = {r["si_ref"]: r for r in rows if r["group"] == "solver"}
+    assert [solver[q]["outcome"] for q in ("euler_step", "midpoint_step", "heun_step", "rk4_step")] == \
+        ["PASS", "PASS", "PASS", "FAIL"]
+    assert solver["rk4_step"]["diagnoses"] == [] and solver["rk4_step"]["problem"] == "values differ"
+    likelihood = [r for r in rows if r["group"] == "likelihood"]
+    assert [r["outcome"] for r in likelihood] == ["PASS", "FAIL"]
+    assert likelihood[1]["problem"].startswith("raised ValueError: t must lie in the closed interval [0, 1]")
+    assert all(r["rtol"] == r["atol"] == study.LIKELIHOOD_RTOL for r in likelihood)
     cosine_garbage = [c for c in results["endpoints"] if c["outcome"] == study.RAISES_FINITE]
     assert {(c["scheduler"], c["t"]) for c in cosine_garbage} == {(study.COSINE, 1.0)}
     assert 0.0 < results["cosine_sigma_at_1"] < 1e-16
     assert [item["scheduler"] for item in results["not_compared"]] == list(study.NOT_COMPARED)
+
+
+def test_torchdiffeq_rk4_is_the_three_eighths_rule():
+    # the documented reading of the rk4 row: flow_matching's one rk4 step equals Kutta's 3/8 rule
+    pytest.importorskip("torch")
+    pytest.importorskip("flow_matching")
+    case = study.reference_cases()[study.CONDOT]
+    x = np.array([[0.4, -1.3], [2.0, 0.1], [-0.5, 0.7]])
+    t = np.array([0.2, 0.55, 0.2])
+    step = study._ode_step(study._peers(), "rk4")
+    np.testing.assert_allclose(step(case.drift, x, t, 0.1), _kutta_three_eighths_step(case.drift, x, t, 0.1),
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_the_tables_are_written_and_printed(results):

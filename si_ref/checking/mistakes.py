@@ -136,14 +136,17 @@ CATALOGUE = {entry.name: entry for entry in (
     CatalogueEntry(
         "wrong-direction",
         "the ODE was integrated in the wrong direction of time: the log-likelihood of x at t = 1 integrates "
-        "dX/dt = b from t = 1 to t = 0 and adds ∫₀¹ ∇·b dt to log ρ_0 at the end point."),
+        "dX/dt = b backwards from X_1 = x to t = 0 and subtracts ∫₀¹ ∇·b(X_t, t) dt from log ρ_0(X_0); x is not "
+        "a point at t = 0 to be carried forwards (that gives the log density of the sample generated from x)."),
     CatalogueEntry(
         "divergence-sign",
         "the divergence term has the wrong sign: log ρ_1(x) = log ρ_0(X_0) − ∫₀¹ ∇·b(X_t, t) dt along the flow "
-        "that ends at x."),
+        "that ends at x (d/dt log ρ_t(X_t) = −∇·b: the density falls where the flow spreads out)."),
     CatalogueEntry(
         "estimator-scaling",
-        "a trace estimator is summed over its probes instead of averaged (or divided by the wrong count)."),
+        "the divergence integral is scaled: a trace estimate (Hutchinson, ξᵀ(∂b/∂x)ξ) summed over its K probes "
+        "instead of averaged (a factor K, or d), or the Jacobian's diagonal averaged where it is summed "
+        "(∇·b = Σ_i ∂b_i/∂x_i, a factor 1/d)."),
     CatalogueEntry(
         "loss-scaling",
         "the loss is scaled: si_ref's value is the batch mean of ½|f̂ − y|² summed over dimensions; without the "

@@ -9,6 +9,7 @@ from ..gaussian import GaussianCase
 from ..references import unknown_name_error
 from .conversions import wrapper_quantities
 from .fields import field_quantities
+from .likelihood import likelihood_quantities
 from .losses import loss_quantities
 from .paths import interpolant_quantities, schedule_quantities
 from .quantity import Quantity
@@ -25,6 +26,7 @@ QUANTITIES: dict = {q.name: q for q in (
     *field_quantities(),
     *wrapper_quantities(),
     *step_quantities(),
+    *likelihood_quantities(),
     *loss_quantities(),
 )}
 

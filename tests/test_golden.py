@@ -465,3 +465,42 @@ def test_the_step_field_is_rebuilt_from_the_manifest_alone(vectors):
 def test_a_heun_step_without_its_corrector_is_diagnosed_from_the_stored_vectors(vectors):
     report = golden.verify(vectors, "heun_step", lambda field, x, t, dt: x + dt * field(x, t))
     assert not report.passed and report.diagnosis_names[0] == "wrong-method", str(report)
+
+
+# --- losses and the likelihood, on the linear field ---------------------------------------------------
+
+def test_si_ref_passes_the_loss_and_likelihood_vectors(vectors):
+    for name in ("loss_drift", "loss_velocity", "loss_noise", "loss_score", "loss_denoise_x0", "loss_denoise_x1",
+                 "ode_log_likelihood"):
+        assert golden.verify(vectors, name, QUANTITIES[name].own_implementation()).passed, name
+
+
+def test_a_torch_style_mean_square_loss_is_diagnosed_from_the_stored_vectors(vectors):
+    def make(reference):
+        I = reference.interpolant
+
+        def loss(field, t, x0, x1, z):   # torch.nn.functional.mse_loss(v_pred, u_t): mean over all n·d entries
+            col = [np.reshape(f(t), (-1, 1)) for f in (I.alpha, I.beta, I.gamma, I.alpha_dot, I.beta_dot)]
+            x_t = col[0] * x0 + col[1] * x1 + col[2] * z
+            return np.mean((field(x_t, t) - (col[3] * x0 + col[4] * x1)) ** 2)
+        return loss
+
+    report = golden.verify(vectors, "loss_velocity", make)
+    assert not report.passed and report.diagnosis_names[0] == "loss-scaling", str(report)
+
+
+def test_the_likelihood_vectors_are_the_linear_flow_of_the_manifest(vectors):
+    from scipy.linalg import expm
+    from scipy.stats import multivariate_normal
+
+    definition = vectors.manifest["references"]["linear-field-3d"]
+    A, c = np.array(definition["A"]), np.array(definition["c"])
+    entry = vectors.entries("ode_log_likelihood")[0]
+    x = vectors[entry["inputs"]["x"]]
+    # X_1 = e^A X_0 + ∫₀¹ e^{A(1 − s)} s c ds, the integral by a fine trapezoid (independent of the writer's expm trick)
+    s = np.linspace(0.0, 1.0, 20001)
+    integrand = np.stack([expm(A * (1.0 - si)) @ (si * c) for si in s])
+    shift = np.trapezoid(integrand, s, axis=0)
+    phi = expm(A)
+    expected = multivariate_normal(shift, phi @ phi.T).logpdf(x)
+    np.testing.assert_allclose(vectors[entry["output"]], expected, rtol=1e-8)

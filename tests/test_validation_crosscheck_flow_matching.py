@@ -120,14 +120,16 @@ def _kutta_three_eighths_step(field, x, t, dt):
 
 
 def test_the_judge_of_the_solver_and_likelihood_outcomes():
-    # the 3/8 rule is not the classical RK4 and no catalogued mistake names it: VALUES_DIFFER, nothing else
+    # the 3/8 rule is not the classical RK4: the checker names it (wrong-method, Kutta's 3/8 rule)
     case = study.reference_cases()[study.CONDOT]
     three_eighths = conformance.check(_kutta_three_eighths_step, "rk4_step", case, max_examples=10, shrink=False)
-    assert not three_eighths.passed and three_eighths.diagnoses == ()
-    assert study._is_documented((study.VALUES_DIFFER,), three_eighths)
+    assert not three_eighths.passed and three_eighths.diagnosis_names[0] == "wrong-method"
+    assert "3/8 rule" in three_eighths.diagnoses[0].form
+    assert study._is_documented(("wrong-method",), three_eighths)
     assert not study._is_documented(("PASS",), three_eighths)
+    assert not study._is_documented((study.VALUES_DIFFER,), three_eighths)
     assert not study._is_documented((study.OUTSIDE_INTERVAL,), three_eighths)
-    assert dict((m, (q, e)) for m, q, e in study.STEP_METHODS)["rk4"] == ("rk4_step", (study.VALUES_DIFFER,))
+    assert dict((m, (q, e)) for m, q, e in study.STEP_METHODS)["rk4"] == ("rk4_step", ("wrong-method",))
 
     # a likelihood that evaluates the field before t = 0 fails with si_ref's refusal: OUTSIDE_INTERVAL
     def overshooting(drift, divergence, x, base_log_density):
@@ -195,7 +197,7 @@ def test_the_findings_are_in_the_results(results):
     solver = {r["si_ref"]: r for r in rows if r["group"] == "solver"}
     assert [solver[q]["outcome"] for q in ("euler_step", "midpoint_step", "heun_step", "rk4_step")] == \
         ["PASS", "PASS", "PASS", "FAIL"]
-    assert solver["rk4_step"]["diagnoses"] == [] and solver["rk4_step"]["problem"] == "values differ"
+    assert solver["rk4_step"]["diagnoses"] == ["wrong-method"] and solver["rk4_step"]["problem"] == "values differ"
     likelihood = [r for r in rows if r["group"] == "likelihood"]
     assert [r["outcome"] for r in likelihood] == ["PASS", "FAIL"]
     assert likelihood[1]["problem"].startswith("raised ValueError: t must lie in the closed interval [0, 1]")

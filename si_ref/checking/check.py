@@ -16,7 +16,7 @@ from hypothesis.errors import HypothesisException, Unsatisfiable
 
 from .._checks import as_bool, as_positive_real
 from .compare import EVIDENCE, FLOAT32_TOLERANCE, Failure, Tolerance, diagnoses, errors
-from .draw import FAR, TimeRange, fixed_times, process_independent_draws, time_range
+from .draw import TimeRange, process_independent_draws, time_range
 from .evaluate import evaluate, exact_or_none
 from .example import Example
 from .quantity import Quantity, WrapperQuantity
@@ -110,12 +110,8 @@ def _fixed_phase(q: Quantity, implementation, reference, eps, span: TimeRange, f
 
 
 def _fixed_description(q: Quantity, span: TimeRange, count: int, failed: int, reference) -> str:
-    times = ", ".join(repr(t) for t in fixed_times(span))
-    points = (f"; at each, every mode of ρ_t and points far from them (|x| up to {FAR:g})"
-              if q.reference_type.__name__ == "GaussianCase" else "")
     where = "" if reference is not None else " on named references"
-    return (f"fixed inputs{where}: t in {{{times}}} (where defined){points}: {count} evaluated, "
-            f"{failed} failed")
+    return f"fixed inputs{where}: {q.fixed_description(span)}: {count} evaluated, {failed} failed"
 
 
 def _counterexample(q: Quantity, failure: Failure) -> Counterexample:

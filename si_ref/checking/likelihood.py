@@ -346,6 +346,9 @@ class LikelihoodQuantity(Quantity):
         n = data.draw(st.integers(1, 4), label="n")
         return Example(reference, LIKELIHOOD_TIME, x=bulk_points(data, reference, LIKELIHOOD_TIME, n), eps=eps)
 
+    def fixed_description(self, span) -> str:
+        return f"t = 1: the modes of ρ_1 and points {FAR_SIGMAS:g} standard deviations from its mean"
+
     def fixed_examples(self, reference, eps, span) -> list:
         span.within(self.domain(reference), self.name)
         modes = reference.components(np.array([LIKELIHOOD_TIME])).means[0]

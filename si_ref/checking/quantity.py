@@ -39,7 +39,7 @@ from .._checks import as_times, nonnegative_of_time
 from ..gaussian import GaussianCase
 from ..interpolants import INTERPOLANT_FAMILIES, Interpolant
 from ..schedules import GammaSchedule
-from .draw import TimeRange, bulk_points, draw_n, draw_times, fixed_times, mode_and_far_points, unit_points
+from .draw import FAR, TimeRange, bulk_points, draw_n, draw_times, fixed_times, mode_and_far_points, unit_points
 from .example import Example
 
 __all__ = ["Quantity", "ScheduleQuantity", "CoefficientQuantity", "PathQuantity", "FieldQuantity",
@@ -159,6 +159,13 @@ class Quantity:
 
     def fixed_examples(self, reference, eps, span: TimeRange) -> list:
         return []
+
+    def fixed_description(self, span: TimeRange) -> str:
+        """What the fixed inputs are, for the report."""
+        times = ", ".join(repr(t) for t in fixed_times(span))
+        points = (f"; at each, every mode of ρ_t and points far from them (|x| up to {FAR:g})"
+                  if self.reference_type is GaussianCase else "")
+        return f"t in {{{times}}} (where defined){points}"
 
 
 # --- time-only quantities -------------------------------------------------------------------------

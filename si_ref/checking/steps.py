@@ -34,8 +34,12 @@ from .example import Example, eps_column
 from .quantity import StepQuantity
 from .variants import mistake, per_column
 
-__all__ = ["step_quantities", "MIDPOINT_TABLEAU"]
+__all__ = ["step_quantities", "MIDPOINT_TABLEAU", "THREE_EIGHTHS_TABLEAU"]
 
+#: Kutta's 3/8 rule (order 4; stages at t, t + dt/3, t + 2dt/3, t + dt, weights 1/8, 3/8, 3/8, 1/8): the
+#: method torchdiffeq (and so flow_matching) calls "rk4" (Hairer, Nørsett & Wanner, Table II.1.1).
+THREE_EIGHTHS_TABLEAU = ButcherTableau("3/8 rule", 4, a=((), (1 / 3,), (-1 / 3, 1.0), (1.0, -1.0, 1.0)),
+                                       b=(1 / 8, 3 / 8, 3 / 8, 1 / 8), c=(0.0, 1 / 3, 2 / 3, 1.0))
 #: The explicit midpoint method (order 2).
 MIDPOINT_TABLEAU = ButcherTableau("midpoint", 2, a=((), (0.5,)), b=(0.0, 1.0), c=(0.0, 0.5))
 
@@ -122,6 +126,8 @@ def _ode_step_quantities():
                     ("the middle stages at t", _tableau_step(RK4_TABLEAU.a, RK4_TABLEAU.b, (0.0, 0.0, 0.0, 1.0))),
                     ("every stage at t", _tableau_step(RK4_TABLEAU.a, RK4_TABLEAU.b, (0.0, 0.0, 0.0, 0.0)))),
             mistake("wrong-method", ("equal weights 1/4", _tableau_step(RK4_TABLEAU.a, (0.25,) * 4, RK4_TABLEAU.c)),
+                    ("Kutta's 3/8 rule (torchdiffeq's 'rk4'): another fourth-order method",
+                     _tableau_step(*_tableau(THREE_EIGHTHS_TABLEAU))),
                     ("an Euler step", euler), ("a midpoint step", midpoint)),
         ) + common(rk4, RK4_TABLEAU), domain=lambda ref: _STEP_DOMAIN, own=_own_ode_step(RK4_TABLEAU),
             plain="one classical RK4 step of dX/dt = b (weights 1/6, 1/3, 1/3, 1/6)"),

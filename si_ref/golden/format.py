@@ -114,6 +114,12 @@ Wrappers
     moved by x/4, as the checker's f̂ = exact field + x/4). Checks:
     ``loss(field, t, x0, x1, z)`` with ``field`` = f̂, compared with the one number
     (the ``rows`` of these entries are all rows: a loss is not separable by row).
+``likelihood/linear-field-3d/ode_log_likelihood/``
+    ``x`` (n, 3) points at t = 1 (the linear flow of standard normal draws), ``t`` (n,)
+    all 1, and log ρ_1(x), shape (n,), for the flow dX/dt = A x + t c from ρ_0 = N(0, I):
+    ρ_1 = N(v, Φ Φᵀ) with Φ = e^A and v the flow of 0 (:mod:`si_ref.checking.linear_field`).
+    Checks: ``loglik(drift, divergence, x, base_log_density)`` with drift A x + t c,
+    divergence tr A and base_log_density log N(0, I).
 
 Conventions (the full text is :data:`CONVENTIONS`, copied into ``manifest["conventions"]``):
 t = 0 is the base x0, t = 1 the target x1; x_t = α(t) x0 + β(t) x1 + γ(t) z;

@@ -33,7 +33,7 @@ def _reference_object(level: str, name: str):
         from .writer import linear_field
         field = linear_field()
         return LinearField(field.A, field.c, _reference_object("interpolant", name))
-    if level == "step":
+    if level in ("step", "likelihood"):
         from .writer import linear_field
         if name != LINEAR_FIELD[0]:
             raise ValueError(f"the golden step vectors use the field {name!r}, which this si_ref ({_version()}) does "
@@ -51,7 +51,8 @@ def _same_definition(golden: GoldenSet, level: str, name: str) -> None:
     """The named reference exists in this si_ref and is defined as when the vectors were written."""
     obj = _reference_object(level, name)
     stored = golden.manifest["references"].get(name)
-    current = json.loads(_json_dumps(obj.definition() if level == "step" else references.definition(name)))
+    current = json.loads(_json_dumps(obj.definition() if level in ("step", "likelihood")
+                                     else references.definition(name)))
     if level == "loss":   # f̂ is built on the linear field of the steps too
         _same_definition(golden, "step", LINEAR_FIELD[0])
     if stored != current:
@@ -133,7 +134,8 @@ def _implementations(implementation, level: str, entries: list, reference) -> li
     if not callable(implementation):
         raise TypeError(f"implementation must be callable (or a mapping {{reference name: callable}}); received "
                         f"{implementation!r}.")
-    factory = reference is None and (level not in ("wrapper", "step"))   # wrappers and steps take no factory
+    q = QUANTITIES.get(entries[0]["quantity"])
+    factory = reference is None and (q.takes_factory if q is not None else level != "wrapper")
     return [(e, implementation, factory) for e in entries]
 
 

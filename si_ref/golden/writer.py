@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import references
 from ..checking.example import Example
+from ..checking.likelihood import LikelihoodQuantity
 from ..checking.losses import LossQuantity
 from ..checking.quantity import PathQuantity, StepQuantity
 from ..checking.linear_field import LinearField
@@ -308,6 +309,22 @@ def _loss_vectors(v: _Vectors):
             v.entry(q.name, "loss", name, "loss(field, t, x0, x1, z)", keys, out)
 
 
+def _likelihood_vectors(v: _Vectors):
+    """log ρ_1 at points around the mean of ρ_1 for the linear field's flow from N(0, I) (closed form)."""
+    name, field = LINEAR_FIELD[0], linear_field()
+    phi, shift = field.flow(1.0)
+    u = _rng(f"{name}/likelihood").standard_normal((len(ROW_TIMES), field.dim))
+    x = shift + u @ phi.T                       # x = X_1 of X_0 = u: in the bulk of ρ_1
+    for q in QUANTITIES.values():
+        if not isinstance(q, LikelihoodQuantity):
+            continue
+        keys = {"t": v.add("likelihood", name, "t", np.ones(x.shape[0]), owner=q.name),
+                "x": v.add("likelihood", name, "x", x, owner=q.name)}
+        out = v.add("likelihood", name, q.name, _finite(field.log_density(x, 1.0), f"likelihood/{q.name}"), q.name,
+                    owner=q.name)
+        v.entry(q.name, "likelihood", name, "loglik(drift, divergence, x, base_log_density)", keys, out)
+
+
 def _example(interpolant, t, x0, x1, z):
     return Example(interpolant, t, x0=x0, x1=x1, z=z)
 
@@ -320,6 +337,7 @@ def _build() -> _Vectors:
     _wrapper_vectors(v, _field_vectors(v))
     _step_vectors(v)
     _loss_vectors(v)
+    _likelihood_vectors(v)
     return v
 
 

@@ -285,7 +285,9 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
         final = fixed_failures[0]
     # Drawn failures are the evidence when there are any: the fixed inputs sit on degenerate spots (next to
     # an endpoint, far in a tail) where several mistakes coincide or lose digits.
-    evidence = drawn if drawn else fixed_failures[:EVIDENCE]   # drawn: the first ones and every shrinking step
+    # drawn: the first independent ones and the last steps of the shrinking (each form is evaluated at each)
+    evidence = (drawn if len(drawn) <= 2 * EVIDENCE else drawn[:EVIDENCE] + drawn[-EVIDENCE:]) if drawn \
+        else fixed_failures[:EVIDENCE]
     if fixed_failures and final is not fixed_failures[0]:
         first = fixed_failures[0]
         details.append(f"first fixed failure: {first.error} at t = {_short(first.example.t)}")

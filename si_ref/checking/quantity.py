@@ -55,7 +55,7 @@ INTERIOR = 1e-2
 PLAIN_WIDTH = 80
 
 #: With drawn references, the fixed inputs are tried on at most this many named references.
-FIXED_REFERENCES = 4
+FIXED_REFERENCES = 3
 
 
 def closed(reference):

@@ -22,7 +22,8 @@ from ..gaussian import GaussianCase
 from ..interpolants import Interpolant
 from ..checking.example import Example
 from ..checking.linear_field import LinearField
-from ..checking.quantity import build_wrapper
+from ..checking.losses import LossQuantity
+from ..checking.quantity import WrapperQuantity, build_wrapper
 from ..checking.table import QUANTITIES, describe
 from ..schedules import GammaSchedule
 from .format import LINEAR_FIELD, _REGENERATE, _json_dumps, _version
@@ -148,7 +149,7 @@ class _StoredCall:
         self.stored_inputs = stored_inputs
 
     def bind(self, implementation, ex: Example):
-        if self.q.level != "wrapper":
+        if not isinstance(self.q, WrapperQuantity):
             return self.q.bind(implementation, ex)
         rows = _rows_of(self.stored_inputs["t"], ex.t, self.stored_inputs["x"], ex.x)
         fields = [_stored_field(name, self.stored_inputs[name][rows], ex.x, np.asarray(ex.t))
@@ -195,7 +196,7 @@ class _Entry:
         self.reference_name = entry["reference"]
         self.reference = _reference_object(self.level, self.reference_name)
         output = golden[entry["output"]]
-        self.batch = self.level == "loss"   # one number for the whole batch: rows are not separable
+        self.batch = isinstance(QUANTITIES.get(self.quantity), LossQuantity)   # one number per batch: rows not separable
         if self.batch:
             self.rows = np.arange(golden[entry["inputs"]["t"]].shape[0])
             self.inputs = {name: golden[key] for name, key in entry["inputs"].items()}

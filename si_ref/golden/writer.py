@@ -18,7 +18,7 @@ from .. import references
 from ..checking.example import Example
 from ..checking.likelihood import LikelihoodQuantity
 from ..checking.losses import LossQuantity
-from ..checking.quantity import PathQuantity, StepQuantity
+from ..checking.quantity import PathQuantity, StepQuantity, WrapperQuantity
 from ..checking.linear_field import LinearField
 from ..quantities import QUANTITIES, build_wrapper, describe
 from .format import (
@@ -215,7 +215,7 @@ def _defined_rows(q, case, rows, keys, arrays) -> list:
 def _wrapper_vectors(v: _Vectors, field_keys: dict):
     t = np.array(ROW_TIMES)
     for q in QUANTITIES.values():
-        if q.level != "wrapper":
+        if not isinstance(q, WrapperQuantity):
             continue
         for name in sorted(references.CASES):
             case = references.CASES[name]

@@ -41,15 +41,21 @@ Two modes:
   Wrappers and steps are never wrapped in a factory.
 
 Calling conventions (NumPy in, NumPy out): schedules and coefficients ``f(t)``;
-interpolant quantities ``f(t, x0, x1, z)`` (``interpolant_partial_t``:
-``f(t, x0, x1)``); fields ``f(x, t)``; wrappers ``Constructor(*fields, parameter)``
-with si_ref's signature (e.g. ``DriftFromVelocityScore(velocity, score,
-gamma_schedule)``; the schedule passed is si_ref's, with ``gamma``, ``gamma_dot``
-and ``gamma_gamma_dot``); ODE steps (``euler_step``, ``midpoint_step``,
-``heun_step``, ``rk4_step``) ``step(field, x, t, dt)`` with ``field`` the exact drift;
-SDE steps (``euler_maruyama_step``, ``stochastic_heun_step``) ``step(field, x, t,
-dt, eps, xi)`` with ``field`` the forward drift. ``t`` is a float or an array of
-shape (n,); ``x`` has shape (n, d).
+interpolant quantities and regression targets (``target_drift``, ``target_velocity``,
+``target_noise``, ``target_score``, ``target_denoise_x0``, ``target_denoise_x1``)
+``f(t, x0, x1, z)`` (``interpolant_partial_t``: ``f(t, x0, x1)``); fields ``f(x, t)``;
+wrappers ``Constructor(*fields, parameter)`` with si_ref's signature (e.g.
+``DriftFromVelocityScore(velocity, score, gamma_schedule)``; the schedule passed is
+si_ref's, with ``gamma``, ``gamma_dot`` and ``gamma_gamma_dot``; each wrapper class
+states its ``inputs``, ``parameter`` and ``output``); ODE steps (``euler_step``,
+``midpoint_step``, ``heun_step``, ``rk4_step``) ``step(field, x, t, dt)`` with
+``field`` the exact drift; SDE steps (``euler_maruyama_step``,
+``stochastic_heun_step``) ``step(field, x, t, dt, eps, xi)`` with ``field`` the
+forward drift; losses (``loss_drift``, ..., ``loss_denoise_x1``) ``loss(field, t, x0,
+x1, z) -> float``, the batch mean of ½|f̂(x_t, t) − y|² for the given field f̂; the
+likelihood ``ode_log_likelihood`` ``loglik(drift, divergence, x, base_log_density) ->
+(n,)`` (pass rtol/atol that match your solver). ``t`` is a float or an array of shape
+(n,); ``x`` has shape (n, d).
 
 Adapting a PyTorch or JAX model (no framework is imported by si_ref)::
 

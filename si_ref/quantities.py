@@ -1,30 +1,17 @@
 r"""The checkable quantities: what each one means, how to compute it exactly, and how it goes wrong.
 
-This is the table behind :mod:`si_ref.conformance` and :mod:`si_ref.golden`.
-Each :class:`Quantity` says
+This is the table behind :mod:`si_ref.conformance` and :mod:`si_ref.golden`,
+kept importable under its old name; the model lives in :mod:`si_ref.checking`:
+:mod:`~si_ref.checking.quantity` (one class per calling convention: how a quantity
+is called, where its inputs come from), :mod:`~si_ref.checking.table` (every
+quantity by name), :mod:`~si_ref.checking.mistakes` (the catalogue) and
+:mod:`~si_ref.checking.variants` (the wrong values each mistake produces).
 
-* its **level** -- what the implementation under test is and how it is called:
-
-  ============  ==========================================  ===========================
-  level         the implementation                          reference object
-  ============  ==========================================  ===========================
-  schedule      ``f(t) -> values`` (γ, γ̇ or γγ̇)            a ``GammaSchedule``
-  interpolant   ``f(t)`` (α, α̇, β, β̇) or                   an ``Interpolant``
-                ``f(t, x0, x1, z) -> (n, d)``
-  field         ``f(x, t) -> (n, d)``                       a ``GaussianCase``
-  wrapper       a constructor with si_ref's signature,      a ``GaussianCase``
-                e.g. ``DriftFromVelocityScore(v, s, gamma)``
-  step          ``step(field, x, t, dt, eps, xi) -> (n, d)``  a ``GaussianCase``
-  ============  ==========================================  ===========================
-
-* its **exact value** at an :class:`Example` (a reference, times and points), from
-  si_ref's closed forms (DESIGN.md; arXiv:2303.08797v3, eqs. (2.1), (2.10),
-  (2.14), (2.17), (2.21), (2.27));
-* its catalogue of **mistakes**: the wrong values that the usual convention
-  errors produce (sign flip, γγ̇ with the wrong sign, the other sign of the noise
-  predictor, v given where b is expected, time reversed, α/β swapped, a
-  σ²/2-type scaling of the score term, t broadcast along the wrong axis).
-  A received value that matches one of them is diagnosed by name.
+Each :class:`Quantity` has a ``level`` (schedule, interpolant, field, wrapper,
+step, loss, likelihood: what the implementation is and how it is called), an
+``exact(example)`` from si_ref's closed forms (arXiv:2303.08797v3, eqs. (2.1),
+(2.10), (2.14), (2.17), (2.21), (2.27)) and ``mistakes``: the wrong values of the
+usual convention errors, matched against what an implementation returned.
 
 Times: ``t`` is a scalar or an array of shape (n,) (row i at time ``t[i]``);
 points ``x`` have shape (n, d). All values are float64.

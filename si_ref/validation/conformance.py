@@ -148,11 +148,16 @@ def _own_implementation(name):
     return conformance.reference_implementation(name, eps=EPS)
 
 
+#: Drawn inputs of the likelihood check at most: each is a whole ODE integration (0.1–0.3 s).
+LIKELIHOOD_EXAMPLES = 15
+
+
 def _self_check(max_examples, seed):
     rows = []
     with task("si_ref's own quantities", total=len(QUANTITIES), unit="quantity") as progress:
         for name, q in QUANTITIES.items():
-            report = conformance.check(_own_implementation(name), name, eps=EPS, max_examples=max_examples, seed=seed)
+            examples = min(max_examples, LIKELIHOOD_EXAMPLES) if q.level == "likelihood" else max_examples
+            report = conformance.check(_own_implementation(name), name, eps=EPS, max_examples=examples, seed=seed)
             rows.append({"quantity": name, "level": q.level, "examples": report.examples, "passed": report.passed,
                          "problem": "" if report.passed else report.counterexample.error})
             progress.advance(detail=name)

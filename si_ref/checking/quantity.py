@@ -371,11 +371,6 @@ class WrapperQuantity(FieldQuantity):
     def parameter(self) -> str:
         return self.wrapper.parameter
 
-    @property
-    def call(self) -> str:
-        """How the constructor is called, e.g. ``DriftFromVelocityScore(velocity, score, gamma_schedule)(x, t)``."""
-        return f"{self.name}({', '.join(self.wrapper.inputs)}, {CALL_PARAMETER[self.wrapper.parameter]})(x, t)"
-
     def bind(self, implementation, ex):
         return build_wrapper(self, implementation, ex.reference, ex.eps), (ex.x, ex.t)
 

@@ -15,7 +15,7 @@ from .. import wrappers as W
 from ..distributions import Gaussian
 from .example import column, eps_column
 from .fields import case_field, gamma_gamma_dot, gamma_of, naive_noise_term, one_sided_noise_term
-from .quantity import CALL_PARAMETER, INTERIOR, WrapperQuantity, build_wrapper, closed, interior
+from .quantity import INTERIOR, WrapperQuantity, build_wrapper, closed, interior, wrapper_call
 from .variants import (ReversedGamma, ReversedInterpolant, SwappedInterpolant, additive_guard, constant_factor,
                        mistake, negated, sign_flip)
 
@@ -257,8 +257,7 @@ def wrapper_quantities() -> list:
         if name in _DIVISORS:
             mistakes.append(additive_guard(exact, *_DIVISORS[name]))
         mistakes.append(constant_factor(exact))
-        call = f"{name}({', '.join(cls.inputs)}, {CALL_PARAMETER[cls.parameter]})(x, t)"
-        summary = (f"{plain}; called as {call}, it returns the {cls.output} computed from the exact "
+        summary = (f"{plain}; called as {wrapper_call(cls)}, it returns the {cls.output} computed from the exact "
                    f"{', '.join(cls.inputs)}.")
         out.append(WrapperQuantity(name, summary, exact, tuple(mistakes), domain=domain,
                                    accepts=_REQUIREMENTS[requirement], families=families,

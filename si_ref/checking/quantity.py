@@ -43,7 +43,7 @@ from .draw import FAR, TimeRange, bulk_points, draw_n, draw_times, fixed_times, 
 from .example import Example
 
 __all__ = ["Quantity", "ScheduleQuantity", "CoefficientQuantity", "PathQuantity", "FieldQuantity",
-           "WrapperQuantity", "StepQuantity", "build_wrapper", "closed", "interior", "INTERIOR",
+           "WrapperQuantity", "StepQuantity", "build_wrapper", "wrapper_call", "closed", "interior", "INTERIOR",
            "PLAIN_WIDTH", "FIXED_REFERENCES"]
 
 #: Interior margin used where a quantity divides by a coefficient that vanishes at an endpoint (closer to
@@ -338,6 +338,12 @@ def build_wrapper(wrapper_class, constructor, case: GaussianCase, eps=None, *, f
         base = None if case.interpolant.kind == "one-sided" else case.base
         return constructor(*inputs, param, base)
     return constructor(*inputs, param)
+
+
+def wrapper_call(wrapper_class) -> str:
+    """How a wrapper is called, e.g. ``DriftFromVelocityScore(velocity, score, gamma_schedule)(x, t)``."""
+    inputs = ", ".join(wrapper_class.inputs)
+    return f"{wrapper_class.__name__}({inputs}, {CALL_PARAMETER[wrapper_class.parameter]})(x, t)"
 
 
 #: How the last constructor argument(s) of a wrapper are named in summaries.

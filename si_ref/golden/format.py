@@ -221,8 +221,6 @@ _PARAMETER_ARGUMENTS = {
     "eps": "eps: the number manifest['eps']",
     "diffusion_squared": "diffusion_squared: 2 * manifest['eps']",
 }
-_CALL_PARAMETER = {"gamma": "gamma_schedule", "interpolant": "interpolant", "base": "interpolant, base",
-                   "eps": "eps", "diffusion_squared": "diffusion_squared"}
 
 
 def _version() -> str:

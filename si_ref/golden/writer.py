@@ -18,7 +18,7 @@ from .. import references
 from ..checking.example import Example
 from ..checking.likelihood import LikelihoodQuantity
 from ..checking.losses import LossQuantity
-from ..checking.quantity import PathQuantity, StepQuantity, WrapperQuantity
+from ..checking.quantity import PathQuantity, StepQuantity, WrapperQuantity, wrapper_call
 from ..checking.linear_field import LinearField
 from ..quantities import QUANTITIES, build_wrapper, describe
 from .format import (
@@ -35,7 +35,6 @@ from .format import (
     STEP_DT,
     STEP_TIMES,
     TOLERANCE,
-    _CALL_PARAMETER,
     _COEFFICIENTS,
     _HASH_TEXT,
     _PARAMETER_ARGUMENTS,
@@ -226,7 +225,7 @@ def _wrapper_vectors(v: _Vectors, field_keys: dict):
             if not rows:
                 continue
             inputs = {"t": keys["t"], "x": keys["x"], **{input_: keys[input_] for input_ in q.inputs}}
-            call = f"{q.name}({', '.join(q.inputs)}, {_CALL_PARAMETER[q.parameter]})(x, t)"
+            call = wrapper_call(q.wrapper)
             parameter = {"kind": q.parameter, "arguments": _PARAMETER_ARGUMENTS[q.parameter]}
             v.entry(q.name, "wrapper", name, call, inputs, keys[q.output],
                     rows=None if len(rows) == t.size else rows, eps=EPS if q.needs_eps else None,

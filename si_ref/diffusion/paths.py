@@ -458,7 +458,8 @@ class RectifiedFlowPath(DiffusionPath):
 
     def _tau_of_log_snr(self, lam):
         k = np.exp(-0.5 * lam)                     # σ/a at the asked level
-        sigma = k / (1.0 + k)                      # on the plain path σ = τ
+        with np.errstate(invalid="ignore"):        # k = inf at λ = −inf: inf/inf, replaced by τ = 1 below
+            sigma = k / (1.0 + k)                  # on the plain path σ = τ
         return np.where(np.isinf(k), 1.0, sigma / (self.shift - (self.shift - 1.0) * sigma))
 
 

@@ -8,6 +8,7 @@ ratio it divides by s².
 """
 
 import dataclasses
+import doctest
 
 import mpmath
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from si_ref.diffusion import discrete
 from si_ref.diffusion.discrete import (
     BETA_SCHEDULES,
     DiscreteSchedule,
@@ -135,9 +137,14 @@ def mp_algorithm_1(betas):
     return [1 - a for a in alphas], abar
 
 
-@pytest.mark.parametrize("make", [lambda: DiscreteSchedule.scaled_linear(1000), lambda: DiscreteSchedule.linear(1000),
-                                  lambda: DiscreteSchedule.squaredcos_cap_v2(200)],
-                         ids=["scaled_linear", "linear", "squaredcos_cap_v2"])
+RESCALED = {
+    "scaled_linear": lambda: DiscreteSchedule.scaled_linear(1000),
+    "linear": lambda: DiscreteSchedule.linear(1000),
+    "squaredcos_cap_v2": lambda: DiscreteSchedule.squaredcos_cap_v2(200),
+}
+
+
+@pytest.mark.parametrize("make", RESCALED.values(), ids=RESCALED.keys())
 def test_rescale_zero_terminal_snr_is_lin_et_al_algorithm_1(make):
     original = make()
     before = original.betas.copy()
@@ -203,10 +210,10 @@ def test_timesteps_are_n_strictly_decreasing_levels_of_the_schedule(total, data,
     out = timesteps(DiscreteSchedule(np.full(total, 1e-3)), steps, spacing)
     assert out.shape == (steps,) and out.dtype == np.int64
     assert (np.diff(out) < 0).all() and out.min() >= 0 and out.max() <= total - 1
-    if spacing != "leading":
+    if spacing == "trailing" or (spacing == "linspace" and steps > 1):
         assert out[0] == total - 1                      # both start at the last (noisiest) level
     if spacing != "trailing":
-        assert out[-1] == 0                             # both end at the first level
+        assert out[-1] == 0                             # both end at the first level (so N = 1 gives [0])
     if spacing == "leading":
         np.testing.assert_array_equal(np.diff(out), -(total // steps))
 
@@ -244,10 +251,13 @@ def test_edm_sigmas_decrease_strictly_from_sigma_max_to_sigma_min(n, low, ratio,
 
 @given(sigma=st.floats(1e-6, 1 - 1e-6), shift=st.floats(0.05, 20.0))
 def test_shift_divides_the_signal_to_noise_ratio_by_shift_squared(sigma, shift):
+    # x = (1 − σ) x_data + σ ε has SNR ((1 − σ)/σ)²; Esser et al. 2024, Sec. 5.3.2: SNR' = SNR / s²,
+    # i.e. (1 − σ')/σ' = (1 − σ)/(s σ): solved for σ' at 50 digits
+    with mpmath.workdps(50):
+        ratio = (1 - mpmath.mpf(sigma)) / (mpmath.mpf(shift) * mpmath.mpf(sigma))
+        expected = float(1 / (1 + ratio))
     shifted = shift_sigma(sigma, shift)
-    # x = (1 − σ) x_data + σ ε has SNR ((1 − σ)/σ)²; Esser et al. 2024, Sec. 5.3.2: SNR' = SNR / s²
-    snr, snr_shifted = ((1 - sigma) / sigma) ** 2, ((1 - shifted) / shifted) ** 2
-    np.testing.assert_allclose(snr_shifted * shift**2, snr, rtol=1e-9)
+    np.testing.assert_allclose(shifted, expected, rtol=2e-15, atol=0)
     np.testing.assert_allclose(unshift_sigma(shifted, shift), sigma, rtol=1e-14, atol=1e-16)
 
 
@@ -259,6 +269,11 @@ def test_shift_fixes_the_ends_and_is_the_identity_for_shift_one():
     np.testing.assert_array_equal(shift_sigma(grid, 1.0), grid)
     assert isinstance(shift_sigma(0.5, 3.0), np.float64)
     assert (np.diff(out) > 0).all()
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(discrete)
+    assert result.attempted > 0 and result.failed == 0, result
 
 
 # --- bad inputs ------------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_count, as_positive_real, as_real_scalar
+from .._checks import as_bool, as_count, as_positive_real, as_real_scalar
 
 __all__ = [
     "DiscreteSchedule",
@@ -188,7 +188,11 @@ class DiscreteSchedule:
     # --- the diffusers beta_schedule names ---------------------------------------------------
     @classmethod
     def linear(cls, num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02) -> "DiscreteSchedule":
-        r"""diffusers' ``"linear"``: :math:`\beta_n = \beta_{\mathrm{start}} + \frac{n}{T-1}(\beta_{\mathrm{end}} - \beta_{\mathrm{start}})`.
+        r"""diffusers' ``"linear"``: β equally spaced from ``beta_start`` to ``beta_end``.
+
+        .. math::
+
+            \beta_n = \beta_{\mathrm{start}} + \tfrac{n}{T-1}(\beta_{\mathrm{end}} - \beta_{\mathrm{start}}) .
 
         The schedule of Ho et al. 2020 (arXiv:2006.11239, Sec. 4: T = 1000, β from 1e-4 to
         0.02, the defaults). Equally spaced from ``beta_start`` to ``beta_end``, both exact;
@@ -200,7 +204,7 @@ class DiscreteSchedule:
 
     @classmethod
     def scaled_linear(cls, num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012) -> "DiscreteSchedule":
-        r"""diffusers' ``"scaled_linear"``: :math:`\sqrt{\beta_n}` equally spaced from :math:`\sqrt{\beta_{\mathrm{start}}}` to :math:`\sqrt{\beta_{\mathrm{end}}}`.
+        r"""diffusers' ``"scaled_linear"``: √β equally spaced from √``beta_start`` to √``beta_end``.
 
         .. math::
 
@@ -339,7 +343,9 @@ def timesteps(schedule, num_inference_steps, spacing="leading", steps_offset=0) 
 
     ``round`` is ``numpy.round`` (halves to even), as in diffusers; ``T/N`` is the float64
     quotient. For T = 1000, N = 10: leading 900, 800, ..., 0; trailing 999, 899, ..., 99;
-    linspace 999, 888, ..., 111, 0.
+    linspace 999, 888, ..., 111, 0. With N = 1, "leading" and "linspace" give ``[0]`` (plus the
+    offset; ``numpy.linspace`` of one point is its start), as diffusers does: a one-step
+    sampler that starts at the least noisy level. Use "trailing" (``[T - 1]``) for one step.
 
     Parameters
     ----------
@@ -437,8 +443,7 @@ def edm_sigmas(n, sigma_min=0.002, sigma_max=80.0, rho=7.0, *, append_zero=True)
             f"Swap them."
         )
     power = as_positive_real(rho, "rho")
-    if not isinstance(append_zero, (bool, np.bool_)):
-        raise TypeError(f"append_zero must be True or False; received {append_zero!r}.")
+    append_zero = as_bool(append_zero, "append_zero")
     root_max, root_min = high ** (1.0 / power), low ** (1.0 / power)
     fraction = np.arange(count) / (count - 1)
     sigmas = (root_max + fraction * (root_min - root_max)) ** power       # eq. (5)

@@ -239,10 +239,15 @@ def ddpm_step(eps, x, alpha_bar, alpha_bar_prev, noise, *, clip_denoised=None):
 
 
 def ddim_variance(alpha_bar, alpha_bar_prev):
-    r"""The DDIM variance at η = 1: :math:`\sigma_1^2 = \frac{1 - \bar\alpha_{\mathrm{prev}}}{1 - \bar\alpha}\big(1 - \frac{\bar\alpha}{\bar\alpha_{\mathrm{prev}}}\big)`.
+    r"""The DDIM variance at η = 1, equal to the DDPM posterior variance :math:`\tilde\beta`.
+
+    .. math::
+
+        \sigma_1^2 = \frac{1 - \bar\alpha_{\mathrm{prev}}}{1 - \bar\alpha}
+                     \Big(1 - \frac{\bar\alpha}{\bar\alpha_{\mathrm{prev}}}\Big)
 
     Song, Meng & Ermon 2021 (arXiv:2010.02502), eq. (16) without η² (diffusers'
-    ``DDIMScheduler._get_variance``). Equal to the DDPM posterior variance :math:`\tilde\beta`.
+    ``DDIMScheduler._get_variance``).
 
     Parameters
     ----------

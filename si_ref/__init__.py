@@ -98,6 +98,9 @@ from .schedules import (
     ZeroGamma,
 )
 
+from . import diffusion
+from .diffusion import *  # noqa: F401,F403  (diffusion conventions: names listed in diffusion.__all__)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -201,4 +204,6 @@ __all__ = [
     "VelocityFromDenoiserX1",
     "DenoiserX0FromVelocity",
     "DenoiserX1FromVelocity",
+    # diffusion conventions (si_ref.diffusion)
+    *diffusion.__all__,
 ]

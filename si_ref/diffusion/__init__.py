@@ -40,6 +40,27 @@ from .conversions import (
     edm_preconditioning,
     velocity_target,
 )
+from .discrete import (
+    BETA_SCHEDULES,
+    TIMESTEP_SPACINGS,
+    DiscreteSchedule,
+    edm_sigmas,
+    rescale_zero_terminal_snr,
+    shift_sigma,
+    timesteps,
+    unshift_sigma,
+)
+from .steps import (
+    ddim_step,
+    ddim_variance,
+    ddpm_step,
+    dpm_solver_pp_1s_step,
+    dpm_solver_pp_2m_step,
+    edm_stochastic_step,
+    euler_sigma_step,
+    flow_match_euler_step,
+    heun_sigma_step,
+)
 
 __all__ = [
     "DiffusionPath", "VPLinearPath", "CosinePath", "VEPath", "EDMPath", "RectifiedFlowPath",
@@ -47,4 +68,7 @@ __all__ = [
     "convert_prediction", "PredictionFromPrediction", "InterpolantFieldFromPrediction",
     "PredictionFromInterpolantField", "ReparametrisedPrediction", "EDMPreconditioning", "edm_preconditioning",
     "EDMDenoiser", "edm_network_target", "add_noise", "velocity_target", "INTERPOLANT_FIELDS",
+    "DiscreteSchedule", "BETA_SCHEDULES", "TIMESTEP_SPACINGS", "timesteps", "rescale_zero_terminal_snr", "edm_sigmas", "shift_sigma", "unshift_sigma",
+    "ddpm_step", "ddim_step", "ddim_variance", "euler_sigma_step", "heun_sigma_step", "edm_stochastic_step",
+    "dpm_solver_pp_1s_step", "dpm_solver_pp_2m_step", "flow_match_euler_step",
 ]

@@ -14,6 +14,16 @@ import difflib
 
 import numpy as np
 
+from .diffusion.case import DiffusionCase
+from .diffusion.paths import (
+    CosinePath,
+    DiffusionPath,
+    EDMPath,
+    RectifiedFlowPath,
+    VEPath,
+    VPLinearPath,
+    ZeroTerminalSNRPath,
+)
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase
 from .interpolants import (
@@ -36,8 +46,8 @@ from .schedules import (
     ZeroGamma,
 )
 
-__all__ = ["GAMMA_SCHEDULES", "INTERPOLANTS", "CASES", "gamma_schedule", "interpolant", "case", "definition",
-           "name_of", "unknown_name_error"]
+__all__ = ["GAMMA_SCHEDULES", "INTERPOLANTS", "CASES", "DIFFUSION_CASES", "gamma_schedule", "interpolant", "case",
+           "diffusion_case", "definition", "name_of", "unknown_name_error"]
 
 
 def _schedules() -> dict:
@@ -112,6 +122,25 @@ _CASE_PARTS: dict = _cases()
 CASES: dict = {name: GaussianCase(i, base, target, cross_cov=c) for name, (i, base, target, c) in _CASE_PARTS.items()}
 
 
+def _diffusion_cases() -> dict:
+    """One 2-d, 2-component mixture (``_MIXTURE_BASE_2D``) on each diffusion path family."""
+    paths = {
+        "vp-linear": VPLinearPath(0.1, 20.0),
+        "cosine": CosinePath(0.008),
+        "ve": VEPath(0.01, 50.0),
+        "edm": EDMPath(80.0),
+        "rectified-flow": RectifiedFlowPath(1.0),
+        "rectified-flow-shift-3": RectifiedFlowPath(3.0),
+        "zero-terminal-snr": ZeroTerminalSNRPath(VPLinearPath(0.1, 20.0)),
+    }
+    return {f"diffusion-2d-{name}": DiffusionCase(_MIXTURE_BASE_2D, path) for name, path in paths.items()}
+
+
+#: Diffusion cases by name: ``DiffusionCase(data, path)`` with the same 2-d, 2-component mixture data on each
+#: path family (VP linear β, cosine, VE, EDM, rectified flow with shift 1 and 3, zero terminal SNR).
+DIFFUSION_CASES: dict = _diffusion_cases()
+
+
 def _normalised(name: str) -> str:
     """Case, '-' and '_' ignored when looking for close names ('Drift' and 'gaussian_2d...' are near misses)."""
     return name.lower().replace("-", "_")
@@ -162,6 +191,11 @@ def case(name: str) -> GaussianCase:
     return _lookup(CASES, name, "case")
 
 
+def diffusion_case(name: str) -> DiffusionCase:
+    """The named diffusion case (see ``DIFFUSION_CASES``)."""
+    return _lookup(DIFFUSION_CASES, name, "diffusion case")
+
+
 def _schedule_definition(schedule: GammaSchedule) -> dict:
     out = {"family": type(schedule).__name__}
     for parameter in ("scale", "sharpness"):
@@ -181,8 +215,26 @@ def _distribution_definition(dist) -> dict:
             "covs": dist.covs.tolist()}
 
 
+#: The parameters of each diffusion path family, in the order of its constructor.
+_PATH_PARAMETERS = {"VPLinearPath": ("beta_min", "beta_max"), "CosinePath": ("s",), "VEPath": ("sigma_min", "sigma_max"),
+                    "EDMPath": ("sigma_max",), "RectifiedFlowPath": ("shift",)}
+
+
+def _path_definition(path: DiffusionPath) -> dict:
+    family = type(path).__name__
+    if isinstance(path, ZeroTerminalSNRPath):
+        return {"family": family, "path": _path_definition(path.path)}
+    return {"family": family, **{p: float(getattr(path, p)) for p in _PATH_PARAMETERS.get(family, ())}}
+
+
+def _diffusion_case_definition(c: DiffusionCase) -> dict:
+    return {"kind": "diffusion_case", "path": None if c.path is None else _path_definition(c.path),
+            "data": _distribution_definition(c.data),
+            "convention": "x = a(tau) x_data + sigma(tau) eps, eps ~ N(0, I) independent of x_data; tau = 0 the data"}
+
+
 def definition(name: str) -> dict:
-    """A JSON-ready definition of the named schedule, interpolant or case (parameters as numbers)."""
+    """A JSON-ready definition of the named schedule, interpolant, case or diffusion case (parameters as numbers)."""
     if name in GAMMA_SCHEDULES:
         return {"kind": "gamma_schedule", **_schedule_definition(GAMMA_SCHEDULES[name])}
     if name in INTERPOLANTS:
@@ -194,10 +246,12 @@ def definition(name: str) -> dict:
                 "cross_cov": None if c.cross_cov is None else c.cross_cov.tolist(),
                 "coupling": "jointly Gaussian with Cov(x0, x1) = cross_cov" if c.cross_cov is not None
                 else "independent"}
+    if name in DIFFUSION_CASES:
+        return _diffusion_case_definition(DIFFUSION_CASES[name])
     if not isinstance(name, str):
         raise TypeError(f"name must be the name (str) of a schedule, interpolant or case; received {name!r} of type "
                         f"{type(name).__name__}.")
-    raise unknown_name_error("reference", name, {**GAMMA_SCHEDULES, **INTERPOLANTS, **CASES})
+    raise unknown_name_error("reference", name, {**GAMMA_SCHEDULES, **INTERPOLANTS, **CASES, **DIFFUSION_CASES})
 
 
 def name_of(reference):
@@ -207,7 +261,9 @@ def name_of(reference):
     or ``CASES`` itself, or an equal rebuild of one (the same family and parameters,
     compared through :func:`definition`).
     """
-    if isinstance(reference, GaussianCase):
+    if isinstance(reference, DiffusionCase):
+        table, kind = DIFFUSION_CASES, "diffusion_case"
+    elif isinstance(reference, GaussianCase):
         table, kind = CASES, "case"
     elif isinstance(reference, Interpolant):
         table, kind = INTERPOLANTS, "interpolant"
@@ -227,6 +283,8 @@ def name_of(reference):
 
 def _definition_of(reference):
     """:func:`definition`'s dict for an object (None for a custom interpolant, which has no parameters to compare)."""
+    if isinstance(reference, DiffusionCase):
+        return _diffusion_case_definition(reference)
     if isinstance(reference, GaussianCase):
         if type(reference.interpolant).__name__ == "CustomInterpolant":
             return None

@@ -25,6 +25,16 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
+from .diffusion.case import DiffusionCase
+from .diffusion.paths import (
+    DIFFUSION_PATHS,
+    CosinePath,
+    EDMPath,
+    RectifiedFlowPath,
+    VEPath,
+    VPLinearPath,
+    ZeroTerminalSNRPath,
+)
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase, sym_sqrt
 from .interpolants import (
@@ -59,14 +69,20 @@ __all__ = [
     "gaussians",
     "gaussian_mixtures",
     "gaussian_cases",
+    "diffusion_paths",
+    "noise_levels",
+    "diffusion_cases",
     "GAMMA_FAMILIES",
     "INTERPOLANT_FAMILY_NAMES",
+    "DIFFUSION_PATH_FAMILIES",
 ]
 
 #: Names accepted by ``gamma_schedules(families=...)``.
 GAMMA_FAMILIES = ("zero", "brownian", "scaled-brownian", "bsquared", "sine-squared", "sigmoid")
 #: Names accepted by ``interpolants(families=...)``.
 INTERPOLANT_FAMILY_NAMES = tuple(INTERPOLANT_FAMILIES)
+#: Names accepted by ``diffusion_paths(families=...)`` (the keys of ``si_ref.diffusion.DIFFUSION_PATHS``).
+DIFFUSION_PATH_FAMILIES = tuple(DIFFUSION_PATHS)
 
 
 # --- argument checks (eager, exact messages) ----------------------------------------------
@@ -423,5 +439,105 @@ def gaussian_cases(d, *, families=None, max_components=3, mixtures=True, cross_c
             return GaussianCase(interpolant, base, target, cross_cov=c)
 
         return st.builds(build, interpolants(families=families), st.data())
+
+    return _dimension(d).flatmap(of_dim)
+
+
+# --- diffusion conventions ------------------------------------------------------------------------
+
+def _vp_linear_paths():
+    """VP with linear β: β_min in [0.01, 1], β_max in [5, 25] (DDPM's continuous limit is 0.1, 20)."""
+    return st.builds(VPLinearPath, st.floats(0.01, 1.0), st.floats(5.0, 25.0))
+
+
+def diffusion_paths(*, families=None):
+    """Diffusion paths x_τ = a(τ) x_data + σ(τ) ε of the named ``families`` (default: all of
+    ``DIFFUSION_PATH_FAMILIES``), each with drawn valid parameters:
+
+    ====================  ==========================================================
+    ``vp-linear``         ``VPLinearPath(beta_min, beta_max)``, β_min ∈ [0.01, 1], β_max ∈ [5, 25]
+    ``cosine``            ``CosinePath(s)``, s ∈ [0, 0.02]
+    ``ve``                ``VEPath(sigma_min, sigma_max)``, σ_min ∈ [0.002, 0.1], σ_max ∈ [10, 100]
+    ``edm``               ``EDMPath(sigma_max)``, σ_max ∈ [1, 100]
+    ``rectified-flow``    ``RectifiedFlowPath(shift)``, shift ∈ [0.5, 5] (1: the plain path σ = τ)
+    ``zero-terminal-snr`` ``ZeroTerminalSNRPath(path)`` of a drawn ``vp-linear`` path
+    ====================  ==========================================================
+    """
+    families = _families(families, DIFFUSION_PATH_FAMILIES, "families")
+    builders = {
+        "vp-linear": _vp_linear_paths(),
+        "cosine": st.builds(CosinePath, st.floats(0.0, 0.02)),
+        "ve": st.builds(VEPath, st.floats(0.002, 0.1), st.floats(10.0, 100.0)),
+        "edm": st.builds(EDMPath, st.floats(1.0, 100.0)),
+        "rectified-flow": st.one_of(st.just(RectifiedFlowPath(1.0)), st.builds(RectifiedFlowPath, st.floats(0.5, 5.0))),
+        "zero-terminal-snr": st.builds(ZeroTerminalSNRPath, _vp_linear_paths()),
+    }
+    return st.one_of([builders[name] for name in families])
+
+
+#: Values next to the ends of a range that ``noise_levels`` draws often (kept where they lie inside the range).
+_LEVEL_EDGES = (0.0, 1e-12, 1.0)
+
+
+def _level_values(low, high):
+    edges = sorted({v for v in (low, high) + _LEVEL_EDGES if low <= v <= high})
+    floats = st.floats(low, high)
+    if low < 1e-12 <= high:   # no levels between 0 and 1e-12 (subnormal coefficients) but the ends themselves
+        floats = floats.filter(lambda v: v >= 1e-12 or v == low)
+    return st.one_of(st.sampled_from(edges), floats)
+
+
+def noise_levels(*, min_a=0.0, max_a=1.0, min_sigma=0.0, max_sigma=100.0, variance_preserving=False):
+    """Noise levels (a, σ): the coefficients of x = a x_data + σ ε, as a pair of floats.
+
+    a is drawn in [min_a, max_a] and σ in [min_sigma, max_sigma], with the ends, 0, 1e-12 and 1
+    (where they lie in range) drawn often, and no value strictly between the lower end and 1e-12
+    (coefficients that underflow when squared); (0, 0), where x carries nothing, is never drawn.
+    With ``variance_preserving=True`` the pairs lie on a² + σ² = 1 (a = cos θ, σ = sin θ,
+    θ ∈ [0, π/2], the edges (1, 0), (1, 1e-12), (1e-12, 1), (0, 1) drawn often); the bounds
+    must then keep their defaults.
+    """
+    bounds = {"min_a": _real(min_a, "min_a"), "max_a": _real(max_a, "max_a"),
+              "min_sigma": _real(min_sigma, "min_sigma"), "max_sigma": _real(max_sigma, "max_sigma")}
+    if not isinstance(variance_preserving, bool):
+        raise InvalidArgument(f"variance_preserving={variance_preserving!r} must be True or False")
+    for name, value in bounds.items():
+        if value < 0:
+            raise InvalidArgument(f"{name}={value!r} must be non-negative")
+    _ordered(bounds["min_a"], bounds["max_a"], "min_a", "max_a")
+    _ordered(bounds["min_sigma"], bounds["max_sigma"], "min_sigma", "max_sigma")
+    if variance_preserving:
+        changed = [name for name, value in bounds.items()
+                   if value != {"min_a": 0.0, "max_a": 1.0, "min_sigma": 0.0, "max_sigma": 100.0}[name]]
+        if changed:
+            raise InvalidArgument(f"variance_preserving=True draws a = cos θ, σ = sin θ; {changed} must keep "
+                                  f"their defaults")
+        edges = st.sampled_from(((1.0, 0.0), (1.0, 1e-12), (1e-12, 1.0), (0.0, 1.0)))
+        angles = st.floats(0.0, math.pi / 2).map(
+            lambda theta: (math.cos(theta) if theta < math.pi / 2 else 0.0, math.sin(theta)))
+        return st.one_of(edges, angles)
+    if bounds["max_a"] == 0.0 and bounds["max_sigma"] == 0.0:
+        raise InvalidArgument("max_a=0.0 and max_sigma=0.0 leave only a = sigma = 0, where x carries nothing")
+    pairs = st.tuples(_level_values(bounds["min_a"], bounds["max_a"]),
+                      _level_values(bounds["min_sigma"], bounds["max_sigma"]))
+    return pairs.filter(lambda pair: pair != (0.0, 0.0))
+
+
+def diffusion_cases(d, *, families=None, max_components=3, mixtures=True, max_abs_mean=3.0,
+                    min_eigenvalue=0.1, max_eigenvalue=10.0):
+    """``DiffusionCase(data, path)`` objects: Gaussian or (if ``mixtures``) mixture data of dimension d
+    with at most ``max_components`` components, on a path of ``diffusion_paths(families=...)``."""
+    kmax = _count(max_components, "max_components", 1)
+    if not isinstance(mixtures, bool):
+        raise InvalidArgument(f"mixtures={mixtures!r} must be True or False")
+    paths = diffusion_paths(families=families)
+    _mean_bound(max_abs_mean)
+    _eigen_bounds(min_eigenvalue, max_eigenvalue)
+    bounds = dict(max_abs_mean=max_abs_mean, min_eigenvalue=min_eigenvalue, max_eigenvalue=max_eigenvalue)
+
+    def of_dim(dim):
+        single = gaussians(dim, **bounds)
+        data = st.one_of(single, gaussian_mixtures(dim, max_components=kmax, **bounds)) if mixtures else single
+        return st.builds(DiffusionCase, data, paths)
 
     return _dimension(d).flatmap(of_dim)

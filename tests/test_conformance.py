@@ -16,6 +16,7 @@ import pytest
 import si_ref as S
 from si_ref import conformance as C
 from si_ref import references
+from si_ref.diffusion import DiffusionCase
 from si_ref.quantities import QUANTITIES
 from si_ref.schedules import GammaSchedule
 
@@ -332,6 +333,8 @@ def own(name):
 
 def fixed_reference(name):
     q = QUANTITIES[name]
+    if q.reference_type is DiffusionCase:
+        return next(case for case in references.DIFFUSION_CASES.values() if q.accepts(case))
     if q.level == "schedule":
         return S.SigmoidGamma(5.0)
     if q.level == "interpolant":
@@ -347,7 +350,7 @@ def test_si_ref_passes_with_a_fixed_reference(name):
     q = QUANTITIES[name]
     reference = fixed_reference(name)
     implementation = own(name)
-    if q.level not in ("wrapper", "step"):
+    if q.takes_factory:
         implementation = implementation(reference)
     report = C.check(implementation, name, reference, eps=EPS, max_examples=20)
     assert report.passed, str(report)
@@ -467,24 +470,30 @@ def test_every_quantity_has_a_summary_and_mistakes():
         assert len({m.name for m in q.mistakes}) == len(q.mistakes), name
 
 
-SIGN_NAMES = {"sign-flip", "noise-sign", "gamma-gamma-dot-sign"}
+SIGN_NAMES = {"sign-flip", "noise-sign", "gamma-gamma-dot-sign", "v-sign"}
+#: Steps: a negated step is no catalogued mistake (their sign mistakes flip a slope, not the result).
+STEP_LEVELS = ("step", "diffusion step")
 
 
 def negated(name):
-    """si_ref's own implementation with its output negated (a constructor for wrappers, a factory otherwise)."""
+    """si_ref's own implementation with its output negated (a constructor for wrappers, a factory for quantities
+    called with a reference, the function itself otherwise)."""
+    q = QUANTITIES[name]
     implementation = own(name)
-    if QUANTITIES[name].level == "wrapper":
+    if q.level == "wrapper":
         return lambda *args: (lambda built: (lambda x, t: -built(x, t)))(implementation(*args))
+    if not q.takes_factory:
+        return lambda *args: -np.asarray(implementation(*args))
     return lambda reference: (lambda built: (lambda *args: -np.asarray(built(*args))))(implementation(reference))
 
 
-@pytest.mark.parametrize("name", sorted(n for n, q in QUANTITIES.items() if q.level != "step"))
+@pytest.mark.parametrize("name", sorted(n for n, q in QUANTITIES.items() if q.level not in STEP_LEVELS))
 def test_every_quantity_fails_when_negated(name):
     """Every quantity's checker catches a flipped sign; where the catalogue has a sign mistake it names it."""
     q = QUANTITIES[name]
     reference = fixed_reference(name)
     implementation = negated(name)
-    if q.level != "wrapper":
+    if q.takes_factory:
         implementation = implementation(reference)
     report = C.check(implementation, name, reference, eps=EPS, **FAST)
     assert not report.passed

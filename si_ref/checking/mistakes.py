@@ -157,6 +157,37 @@ CATALOGUE = {entry.name: entry for entry in (
         "value is the mean square ½|f̂ − y|² = ½|f̂|² − y·f̂ + ½|y|²."),
     CatalogueEntry(
         "wrong-target", "the loss regresses on another field's target (e.g. ∂_t I + γ̇ z for the velocity)."),
+    # --- the diffusion conventions: x = a x_data + σ ε (VP tables: a = √ᾱ, σ = √(1 − ᾱ)), τ = 0 the data -----
+    CatalogueEntry(
+        "alpha-bar-for-a",
+        "ᾱ = a² was used where a = √ᾱ belongs (or 1 − ᾱ = σ² for σ): a square root is missing. On x = a x_data + "
+        "σ ε a VP table gives a = √ᾱ, σ = √(1 − ᾱ); DPM-Solver's λ = log(a/σ) is half the log-SNR log(a²/σ²)."),
+    CatalogueEntry(
+        "vp-only-formula",
+        "a formula valid only on variance-preserving levels (a² + σ² = 1) was used at a level where a² + σ² ≠ 1 "
+        "(VE, EDM, rectified flow): from a v-prediction x̂ = (a x − σ v̂)/(a² + σ²) and ε̂ = (σ x + a v̂)/(a² + σ²); "
+        "a x − σ v̂ drops the denominator."),
+    CatalogueEntry(
+        "v-sign",
+        "the v-prediction has the opposite sign convention: v = a ε − σ x_data (Salimans & Ho 2022, "
+        "v̂ = a ε̂ − σ x̂); σ x_data − a ε is −v."),
+    CatalogueEntry(
+        "missing-eps-term",
+        "the DDIM direction term √(1 − ᾱ_prev − σ_η²) ε̂ is missing: x_prev = √ᾱ_prev x̂0 + √(1 − ᾱ_prev − σ_η²) ε̂ "
+        "+ σ_η z (Song et al. 2021, eq. (12)); with an x0-prediction, ε̂ = (x − √ᾱ x̂0)/√(1 − ᾱ) must be formed."),
+    CatalogueEntry(
+        "eta-variance",
+        "the DDIM noise level is mis-scaled: σ_η² = η² (1 − ᾱ_prev)/(1 − ᾱ) (1 − ᾱ/ᾱ_prev) (Song et al. 2021, "
+        "eq. (16)) enters the direction as √(1 − ᾱ_prev − σ_η²) and the noise as σ_η z; η for η², or the variance "
+        "for its root, changes both."),
+    CatalogueEntry(
+        "off-by-one",
+        "an index is off by one: a level or model output was read at the neighbouring entry of its table (ᾱ_prev "
+        "or σ_next at the current step: a step of length 0; the previous model output used as the current one)."),
+    CatalogueEntry(
+        "shift-twice",
+        "the timestep shift σ' = s σ/(1 + (s − 1) σ) was applied to levels that were already shifted (the same as "
+        "the shift s²): shift the unshifted grid once."),
 )}
 
 

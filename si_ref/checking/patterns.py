@@ -15,6 +15,12 @@ PATTERNS = {
         "additive guard biases values wherever σ is small.",
         "atong01/conditional-flow-matching runner/src/models/cfm_module.py; "
         "torchcfm/conditional_flow_matching.py (compute_lambda)"),
+    "alpha-bar-for-a": (
+        "diffusers #7046 read Euler's v-prediction line as x̂ = ᾱ x − √(1 − ᾱ) v, \"missing a square root\"; "
+        "it is right there only because the sample was divided by √(σ² + 1) first. The same line on an "
+        "unscaled x, or alphas_cumprod where its root belongs, uses ᾱ = a² for a.",
+        "https://github.com/huggingface/diffusers/issues/7046; "
+        "https://github.com/jcwang-gh/classifier-free-diffusion-guidance-Pytorch/issues/12"),
     "alpha-beta-swapped": (
         "In SiT, compute_alpha_t is the data (x1) coefficient and compute_sigma_t the noise (x0) coefficient."
         " Reading SiT's α_t as si_ref's α (the base coefficient) swaps α and β.",
@@ -48,6 +54,10 @@ PATTERNS = {
         "BayesFlow's _hutchinson summed `steps` single-probe trace estimates without dividing by steps, so "
         "the divergence scaled with the number of probes.",
         "https://github.com/bayesflow-org/bayesflow/issues/772"),
+    "eta-variance": (
+        "A DDIM inversion step writes the direction as (1 − ᾱ_prev − η·variance)^½ ε̂ while its noise is "
+        "η √variance: η where the paper's σ_η² = η² σ_1² has η².",
+        "https://github.com/inbarhub/DDPM_inversion/issues/12"),
     "factor-two": (
         "score_sde writes the noise term as g² s·(0.5 if probability_flow else 1). Taking the reverse-SDE g² "
         "s for the ODE, or reading g² = d(σ²)/dt as σσ̇, puts γγ̇ off by 2 (γγ̇ = ½ d(γ²)/dt).",
@@ -76,6 +86,11 @@ PATTERNS = {
         "differs from torchcfm's mean((f − y)²) by a factor and a constant.",
         "yang-song/score_sde_pytorch losses.py; malbergo/stochastic-interpolants "
         "interflow/stochastic_interpolant.py"),
+    "missing-eps-term": (
+        "DDIM needs ε̂ in its direction term √(1 − ᾱ_prev − σ²) ε̂ even for an x0-prediction model. "
+        "DDIMScheduler with prediction_type='sample' never formed pred_epsilon (fixed by computing it from "
+        "x̂0); code that skips the term returns √ᾱ_prev x̂0.",
+        "https://github.com/huggingface/diffusers/issues/1486; https://github.com/huggingface/diffusers/pull/2094"),
     "nan-from-gamma-dot": (
         "The reference code ships a separate gg_dot \"to avoid numerical divide by 0s\". Ports that form γγ̇ as"
         " gamma(t)*gamma_dot(t) with brownian γ̇ = (1 − 2t)/(2√(t(1 − t))) get 0·∞ = NaN at t = 0.",
@@ -99,6 +114,10 @@ PATTERNS = {
         "returns v − 2γγ̇ s.",
         "malbergo/stochastic-interpolants interflow/stochastic_interpolant.py (BFromVS + loss_per_sample_b) "
         "(a combination inferred from this code; no report found)"),
+    "off-by-one": (
+        "Early diffusers DDIM read alpha_prod_t_prev = alphas_cumprod[prev_timestep + offset]: with offset 1 "
+        "and a stride of 1 that is the current step's ᾱ, a step of length 0.",
+        "https://github.com/huggingface/diffusers/issues/465"),
     "one-sided-double-count": (
         "For one-sided paths the README uses η = −α s, so α plays the role of γ. The v from loss_v on x_t = "
         "(1 − t)x0 + t x1 already contains α̇x0; adding −αα̇ s on top counts the noise term twice.",
@@ -117,6 +136,10 @@ PATTERNS = {
         "The torchcfm MNIST notebooks' SDE drift returned drift + score where the issue says drift − score. "
         "The score term's sign depends on the direction of integration.",
         "https://github.com/atong01/conditional-flow-matching/issues/85"),
+    "shift-twice": (
+        "FlowMatchEulerDiscreteScheduler stored sigma_min/sigma_max after shifting them, and set_timesteps "
+        "rebuilt the grid from them and shifted it again: σ shifted twice (shift s²).",
+        "https://github.com/huggingface/diffusers/issues/13243"),
     "sign-flip": (
         "Diffusers SD3/Flux flow-matching code trains on target = noise − x_data, which is d/dσ with σ = 1 at"
         " the noise. A wrapper that maps σ = 1 − t but does not negate returns −v.",
@@ -143,6 +166,10 @@ PATTERNS = {
         "at si_ref's t with no t ↦ 1 − t. LightningDiT #89 shows the opposite bug: v(x, 1 − t) also run with "
         "decreasing t.",
         "https://github.com/hustvl/LightningDiT/issues/89; yang-song/score_sde_pytorch sde_lib.py"),
+    "v-sign": (
+        "The first v-prediction support of diffusers' DPM-Solver wrote x0_pred = alpha_t * sample + "
+        "sigma_t * model_output; the review corrected it to α x − σ v. The '+' reads v as σ x̂ − a ε̂.",
+        "https://github.com/huggingface/diffusers/pull/1421"),
     "variance-for-std": (
         "add_noise multiplied N(0,1) by the variance instead of by √variance, so the noise std came out as σ²"
         " instead of σ.",
@@ -153,6 +180,12 @@ PATTERNS = {
         "γ = 0.",
         "malbergo/stochastic-interpolants interflow/stochastic_interpolant.py; willisma/SiT "
         "transport/transport.py (a combination inferred from this code; no report found)"),
+    "vp-only-formula": (
+        "DPM-Solver's v-prediction uses x̂0 = α x − σ v, right on its VP schedules (α² + σ² = 1). Reused with "
+        "VE/EDM σ's or flow-matching sigmas (a review asks if v_prediction with use_flow_match makes sense), "
+        "it drops 1/(α² + σ²).",
+        "huggingface/diffusers PR 1421 (review: x0 = alpha * x - sigma * v) and PR 10001 (review) (a "
+        "combination inferred from this code; no report found)"),
     "wrong-direction": (
         "flow_matching's compute_likelihood asserts that time_grid runs 1.0 → 0.0 (data → base). Forks or "
         "wrappers that relax this and integrate 0 → 1 from x1 compute the likelihood in the wrong direction.",

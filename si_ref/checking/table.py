@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..diffusion.case import DiffusionCase
 from ..distributions import Gaussian
 from ..gaussian import GaussianCase
 from ..references import unknown_name_error
 from .conversions import wrapper_quantities
+from .diffusion_conversions import diffusion_conversion_quantities, diffusion_target_quantities
+from .diffusion_fields import diffusion_field_quantities
+from .diffusion_steps import diffusion_step_quantities
 from .fields import field_quantities
 from .likelihood import likelihood_quantities
 from .losses import loss_quantities
@@ -28,6 +32,10 @@ QUANTITIES: dict = {q.name: q for q in (
     *step_quantities(),
     *likelihood_quantities(),
     *loss_quantities(),
+    *diffusion_field_quantities(),
+    *diffusion_conversion_quantities(),
+    *diffusion_target_quantities(),
+    *diffusion_step_quantities(),
 )}
 
 #: What the quantities are, in table order.
@@ -77,7 +85,9 @@ def _describe_distribution(dist) -> str:
 
 
 def describe(reference) -> str:
-    """A readable, reproducible description of a schedule, interpolant or Gaussian case."""
+    """A readable, reproducible description of a schedule, interpolant, Gaussian case or diffusion case."""
+    if isinstance(reference, DiffusionCase):
+        return f"DiffusionCase(data={_describe_distribution(reference.data)}, path={reference.path!r})"
     if isinstance(reference, GaussianCase):
         text = (f"GaussianCase({reference.interpolant!r}, base={_describe_distribution(reference.base)}, "
                 f"target={_describe_distribution(reference.target)}")

@@ -114,6 +114,33 @@ Wrappers
     moved by x/4, as the checker's f̂ = exact field + x/4). Checks:
     ``loss(field, t, x0, x1, z)`` with ``field`` = f̂, compared with the one number
     (the ``rows`` of these entries are all rows: a loss is not separable by row).
+``diffusion/<diffusion case>/``
+    The diffusion fields in τ (``diffusion_epsilon``, ``diffusion_denoised``, ``diffusion_v``,
+    ``diffusion_score``, ``diffusion_flow_velocity``, ``diffusion_reverse_sde_drift``) of every named
+    diffusion case (:data:`si_ref.references.DIFFUSION_CASES`; the path and the data are in
+    ``manifest["references"]``): ``tau`` (n,) = :data:`ROW_TIMES`, ``x`` (n, 2) with row i drawn from
+    the law of x at τ[i], and each field (n, 2). The reverse-SDE drift is infinite where a(τ) = 0
+    (τ = 1 on the cosine, rectified-flow and zero-terminal-SNR paths): its entry then owns the rows
+    with a > 0 (``diffusion/<case>/diffusion_reverse_sde_drift/{tau, x, ...}``). Checks: ``f(x, tau)``.
+``diffusion/<DIFFUSION_DATA_CASE>/<conversion or target>/``
+    The conversions (``convert_epsilon_to_sample``, ...): ``a``, ``sigma`` (n,) (one level per row,
+    from :data:`DIFFUSION_LEVELS` where the conversion is checked), ``x`` (n, 2) at row i's level,
+    ``prediction`` (n, 2) the exact source field there, and the exact target field. Checks:
+    ``convert(prediction, x, a, sigma)``. The training targets (``add_noise``, ``velocity_target``):
+    ``x_data``, ``noise`` (n, 2) standard normal draws, ``a``, ``sigma`` (n,) and the target. Checks:
+    ``f(x_data, noise, a, sigma)``.
+``diffusion/<case>/<step>/<k>/``
+    Sampler steps, one entry per setting k (the fixed settings of the quantity; one level for the
+    batch): ``x`` (:data:`DIFFUSION_STEP_ROWS`, 2) drawn at the current level, the model outputs the
+    step takes (``eps``, ``denoised``, ``denoised_prev`` at ``x_prev``, ``velocity``: the exact fields at
+    the level), ``noise`` (n, 2) standard normal, the numbers of the setting stored once per row
+    (``alpha_bar``, ``alpha_bar_prev``, ``eta``, ``sigma``, ``sigma_next``, ``gamma``, ``s_noise``: (n,),
+    pass element 0; ``level_prev``, ``level``, ``level_next``: (n, 2) rows (a, σ), pass row 0 as a pair),
+    and the result (n, 2). ``heun_sigma_step`` and ``edm_stochastic_step`` take a callable ``denoiser``
+    D(x, sigma) = E[x_data | x_data + sigma eps = x], which is not stored: rebuild it from the case's data
+    (a Gaussian mixture: the posterior mean is closed-form). Checks: as ``call`` says. ``shift_sigma``
+    (``diffusion/diffusion-2d-rectified-flow-shift-3/shift_sigma/``): ``sigma`` (m,) on
+    :data:`SCHEDULE_GRID`, ``shift`` (m,) all equal to the path's shift, the shifted σ.
 ``likelihood/linear-field-3d/ode_log_likelihood/``
     ``x`` (n, 3) points at t = 1 (the linear flow of standard normal draws), ``t`` (n,)
     all 1, and log ρ_1(x), shape (n,), for the flow dX/dt = A x + t c from ρ_0 = N(0, I):
@@ -173,6 +200,14 @@ LINEAR_FIELD = ("linear-field-3d", ((-0.5, 0.3, 0.0), (-0.2, -0.8, 0.1), (0.1, 0
 STEP_TIMES = (0.0, 1e-6, 0.1, 0.25, 0.5, 0.75, 0.9)
 #: Step size of the step vectors.
 STEP_DT = 0.05
+#: Noise levels (a, σ) of the rows of the diffusion conversion and training-target vectors (x = a x_data + σ ε).
+DIFFUSION_LEVELS = ((1.0, 0.0), (1.0, 1e-12), (0.8, 0.6), (0.5, 0.5), (1.0, 2.0), (1.0, 80.0), (0.25, 0.75),
+                    (0.1, 0.995), (1e-12, 1.0), (0.0, 1.0))
+#: The diffusion case whose data the conversion, target and step vectors use (the path matters only to
+#: DPM-Solver++, whose levels are taken on it, and to the shift).
+DIFFUSION_DATA_CASE = "diffusion-2d-vp-linear"
+#: Rows of each diffusion step entry (one level for the batch, as a sampler steps a batch).
+DIFFUSION_STEP_ROWS = 4
 #: Default tolerance of :func:`si_ref.golden.verify` (the same as :func:`si_ref.conformance.check`).
 TOLERANCE = {"rtol": 1e-6, "atol": 1e-8}
 
@@ -207,6 +242,13 @@ Shapes: t is (n,) with row i at time t[i]; x, x0, x1, z and vector fields are (n
 log_density and divergence are (n,); schedule and coefficient vectors are (m,) on a time grid.
 Wrappers (e.g. DriftFromVelocityScore(velocity, score, gamma_schedule)) convert exact input fields
 into the output field; their entries name the inputs, the output and the constructor's last argument(s).
+Diffusion conventions (references of kind diffusion_case): x = a x_data + sigma eps, eps ~ N(0, I)
+independent of x_data, tau in [0, 1] with tau = 0 the data (the opposite of t above: t = 1 - tau);
+VP tables have a = sqrt(alpha_bar), sigma = sqrt(1 - alpha_bar).
+  epsilon E[eps | x]; denoised (x0-prediction, EDM's D) E[x_data | x]; v = a eps_hat - sigma x_hat;
+  score grad log rho; flow velocity u = dx/dtau = a' x_hat + sigma' eps_hat (eps - x_data on rectified
+  flow); reverse SDE drift f x - g^2 s with f = a'/a, g^2 = 2 sigma sigma' - 2 f sigma^2.
+  Model outputs given to conversions and steps are these exact fields at the level of the call.
 """
 
 #: Scalar fields stored besides the vector fields: shape (n,).

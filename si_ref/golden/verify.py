@@ -18,6 +18,7 @@ from .._checks import as_positive_real
 from ..checking.compare import EVIDENCE, Failure, Tolerance, diagnoses, errors
 from ..checking.evaluate import evaluate
 from ..checking.report import Counterexample, Report
+from ..diffusion.case import DiffusionCase
 from ..gaussian import GaussianCase
 from ..interpolants import Interpolant
 from ..checking.example import Example
@@ -42,6 +43,8 @@ def _reference_object(level: str, name: str):
         return linear_field()
     table = {"schedule": references.GAMMA_SCHEDULES,
              "interpolant": references.INTERPOLANTS}.get(level, references.CASES)
+    if level.startswith("diffusion"):
+        table = references.DIFFUSION_CASES
     if name not in table:
         raise ValueError(f"the golden vectors use the reference {name!r}, which this si_ref ({_version()}) does "
                          f"not define; {_REGENERATE}.")
@@ -76,7 +79,7 @@ def _reference_name(golden: GoldenSet, quantity: str, reference):
     """``reference`` as the name of a stored reference: a name, or a schedule / interpolant / case object."""
     if reference is None or isinstance(reference, str):
         return reference
-    if isinstance(reference, (GammaSchedule, Interpolant, GaussianCase)):
+    if isinstance(reference, (GammaSchedule, Interpolant, GaussianCase, DiffusionCase)):
         name = references.name_of(reference)
         if name is None:
             raise ValueError(f"reference {describe(reference)} is not one of si_ref's named references, and golden "
@@ -84,8 +87,8 @@ def _reference_name(golden: GoldenSet, quantity: str, reference):
                              f"{list(golden.references(quantity))}. Pass one of these names (or its object from "
                              f"si_ref.references), or check other references with si_ref.conformance.check.")
         return name
-    raise TypeError(f"reference must be the name (str) of a stored reference or a GammaSchedule, Interpolant or "
-                    f"GaussianCase; received {reference!r} of type {type(reference).__name__}.")
+    raise TypeError(f"reference must be the name (str) of a stored reference or a GammaSchedule, Interpolant, "
+                    f"GaussianCase or DiffusionCase; received {reference!r} of type {type(reference).__name__}.")
 
 
 def _select_entries(golden: GoldenSet, quantity, reference) -> list:
@@ -213,6 +216,8 @@ class _Entry:
         if self.batch:
             local = slice(None)
         args = {name: values[local] for name, values in self.inputs.items()}
+        if hasattr(self.q, "stored_example"):     # the diffusion quantities: named inputs besides (t, x)
+            return self.q.stored_example(self.reference, args, self.eps)
         dt = float(args["dt"][0]) if "dt" in args and args["dt"].size else None
         return Example(self.reference, args["t"], x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
                        z=args.get("z"), eps=self.eps, dt=dt, xi=args.get("xi"))

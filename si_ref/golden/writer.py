@@ -16,6 +16,13 @@ import numpy as np
 
 from .. import references
 from ..checking.example import Example
+from ..checking.diffusion_quantity import (
+    DiffusionExample,
+    DiffusionFieldQuantity,
+    DiffusionStepQuantity,
+    LevelQuantity,
+    ShiftQuantity,
+)
 from ..checking.likelihood import LikelihoodQuantity
 from ..checking.losses import LossQuantity
 from ..checking.quantity import PathQuantity, StepQuantity, WrapperQuantity, wrapper_call
@@ -24,6 +31,9 @@ from ..quantities import QUANTITIES, build_wrapper, describe
 from .format import (
     BULK,
     CONVENTIONS,
+    DIFFUSION_DATA_CASE,
+    DIFFUSION_LEVELS,
+    DIFFUSION_STEP_ROWS,
     EPS,
     FILES,
     FORMAT_VERSION,
@@ -324,6 +334,135 @@ def _likelihood_vectors(v: _Vectors):
         v.entry(q.name, "likelihood", name, "loglik(drift, divergence, x, base_log_density)", keys, out)
 
 
+# --- the diffusion conventions ------------------------------------------------------------------------
+
+def _level_bulk(case, a, sigma, rng) -> np.ndarray:
+    """Rows drawn from the law of x = a x_data + σ ε (a, σ of shape (n,)): a component p ~ π, then
+    a m_p + L u with L Lᵀ = a² S_p + σ² I and u ~ N(0, I) cut at ±BULK."""
+    a, sigma = np.atleast_1d(np.asarray(a, dtype=np.float64)), np.atleast_1d(np.asarray(sigma, dtype=np.float64))
+    weights = case.components_at(1.0, 0.0).weights
+    pick = rng.choice(weights.size, size=a.size, p=weights)
+    u = np.clip(rng.standard_normal((a.size, case.dim)), -BULK, BULK)
+    out = np.empty((a.size, case.dim))
+    for i in range(a.size):
+        comps = case.components_at(a[i], sigma[i])
+        out[i] = comps.means[pick[i]] + np.linalg.cholesky(comps.covs[pick[i]]) @ u[i]
+    return out
+
+
+def _diffusion_field_vectors(v: _Vectors):
+    t = np.array(ROW_TIMES)
+    for name in sorted(references.DIFFUSION_CASES):
+        case = references.DIFFUSION_CASES[name]
+        path = case.path
+        x = _level_bulk(case, path.a(t), path.sigma(t), _rng(name))
+        keys = {"tau": v.add("diffusion", name, "tau", t), "x": v.add("diffusion", name, "x", x)}
+        for q in QUANTITIES.values():
+            if not isinstance(q, DiffusionFieldQuantity) or not q.accepts(case):
+                continue
+            rows = [i for i in range(t.size) if _defined(q, DiffusionExample(case, t[i:i + 1], x=x[i:i + 1]))]
+            entry_keys, owner = keys, None
+            if len(rows) < t.size:
+                owner = q.name
+                entry_keys = {"tau": v.add("diffusion", name, "tau", t[rows], owner=owner),
+                              "x": v.add("diffusion", name, "x", x[rows], owner=owner)}
+            values = q.exact(DiffusionExample(case, t[rows], x=x[rows]))
+            out = v.add("diffusion", name, q.name, _finite(values, f"diffusion/{name}/{q.name}"), q.name, owner=owner)
+            v.entry(q.name, q.level, name, "f(x, tau)", entry_keys, out)
+
+
+def _defined(q, ex) -> bool:
+    try:
+        np.asarray(q.exact(ex))
+    except ValueError:
+        return False
+    return q.defined(ex)
+
+
+def _diffusion_level_vectors(v: _Vectors):
+    """Conversions and training targets: one level per row (DIFFUSION_LEVELS where each is checked)."""
+    name = DIFFUSION_DATA_CASE
+    case = references.DIFFUSION_CASES[name]
+    levels = np.array(DIFFUSION_LEVELS)
+    for q in QUANTITIES.values():
+        if not isinstance(q, LevelQuantity):
+            continue
+        a_all, s_all = levels[:, 0], levels[:, 1]
+        rows = [i for i in range(levels.shape[0]) if np.all(q.usable(a_all[i:i + 1], s_all[i:i + 1]))]
+        a, sigma = a_all[rows], s_all[rows]
+        rng = _rng(f"{name}/{q.name}")
+        if q.is_target:
+            inputs = {"x_data": rng.standard_normal((a.size, case.dim)), "noise": rng.standard_normal((a.size, case.dim))}
+            example = DiffusionExample(case, None, x0=inputs["x_data"], z=inputs["noise"], values={"a": a, "sigma": sigma})
+            call = f"{q.name}(x_data, noise, a, sigma)"
+        else:
+            x = _level_bulk(case, a, sigma, rng)
+            example = DiffusionExample(case, None, x=x, values={"a": a, "sigma": sigma})
+            inputs = {"prediction": q.inputs_of(example), "x": x}
+            call = "convert(prediction, x, a, sigma)"
+        inputs.update(a=a, sigma=sigma)
+        keys = {arg: v.add("diffusion", name, arg, _finite(values, f"{q.name}/{arg}"), owner=q.name)
+                for arg, values in inputs.items()}
+        out = v.add("diffusion", name, q.name, _finite(q.exact(example), f"diffusion/{name}/{q.name}"), q.name,
+                    owner=q.name)
+        v.entry(q.name, q.level, name, call, keys, out)
+
+
+#: The cases of each step's vectors (DPM-Solver++ takes its levels on the path: a VP and a VE path).
+_STEP_CASES = {"dpm_solver_pp_1s_step": (DIFFUSION_DATA_CASE, "diffusion-2d-ve"),
+               "dpm_solver_pp_2m_step": (DIFFUSION_DATA_CASE, "diffusion-2d-ve")}
+
+
+#: The function a step quantity calls when it is not its name (DDIM with η > 0 is ddim_step with eta and noise).
+_STEP_FUNCTIONS = {"ddim_eta_step": "ddim_step"}
+
+
+def _diffusion_step_vectors(v: _Vectors):
+    for q in QUANTITIES.values():
+        if isinstance(q, ShiftQuantity):
+            name = "diffusion-2d-rectified-flow-shift-3"
+            case = references.DIFFUSION_CASES[name]
+            sigma = np.array(SCHEDULE_GRID)
+            keys = {"sigma": v.add("diffusion", name, "sigma", sigma, owner=q.name),
+                    "shift": v.add("diffusion", name, "shift", np.full(sigma.size, case.path.shift), owner=q.name)}
+            out = v.add("diffusion", name, q.name, _finite(q.exact(DiffusionExample(case, sigma)), q.name), q.name,
+                        owner=q.name)
+            v.entry(q.name, q.level, name, "shift_sigma(sigma, shift)", keys, out)
+            continue
+        if not isinstance(q, DiffusionStepQuantity):
+            continue
+        for name in _STEP_CASES.get(q.name, (DIFFUSION_DATA_CASE,)):
+            case = references.DIFFUSION_CASES[name]
+            for k, setting in enumerate(q.fixed_values(case)):
+                rng = _rng(f"{name}/{q.name}/{k}")
+                n = DIFFUSION_STEP_ROWS
+                a, sigma = q.current_level(setting)
+                values = dict(setting)
+                x = _level_bulk(case, np.full(n, a), np.full(n, sigma), rng)
+                if "level_prev" in setting:
+                    a_prev, sigma_prev = setting["level_prev"]
+                    values["x_prev"] = _level_bulk(case, np.full(n, a_prev), np.full(n, sigma_prev), rng)
+                if "noise" in q.arguments_:
+                    values["noise"] = rng.standard_normal((n, case.dim))
+                example = DiffusionExample(case, None, x=x, values=values)
+                if not _defined(q, example):
+                    continue
+                inputs = {name_: value for name_, value in q.call_inputs(example).items() if not callable(value)}
+                if "x_prev" in values:
+                    inputs["x_prev"] = values["x_prev"]
+                stored = {}
+                for arg, value in inputs.items():
+                    if isinstance(value, tuple):
+                        value = np.tile(np.asarray(value, dtype=np.float64), (n, 1))
+                    elif np.ndim(value) == 0:
+                        value = np.full(n, float(value))
+                    stored[arg] = v.add("diffusion", name, arg, _finite(value, f"{q.name}/{arg}"), owner=f"{q.name}/{k}")
+                out = v.add("diffusion", name, q.name, _finite(q.exact(example), f"{q.name}/{k}"), q.name,
+                            owner=f"{q.name}/{k}")
+                function = _STEP_FUNCTIONS.get(q.name, q.name)
+                v.entry(q.name, q.level, name, f"{function}({', '.join(q.arguments_)})", stored, out)
+
+
 def _example(interpolant, t, x0, x1, z):
     return Example(interpolant, t, x0=x0, x1=x1, z=z)
 
@@ -337,6 +476,9 @@ def _build() -> _Vectors:
     _step_vectors(v)
     _loss_vectors(v)
     _likelihood_vectors(v)
+    _diffusion_field_vectors(v)
+    _diffusion_level_vectors(v)
+    _diffusion_step_vectors(v)
     return v
 
 

@@ -38,6 +38,7 @@ EXERCISES = (
     "ex04_wrappers",
     "ex05_euler_maruyama",
     "ex06_ridge_fit",
+    "ex07_diffusion",
 )
 
 

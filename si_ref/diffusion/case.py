@@ -42,7 +42,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._checks import as_points, as_times
+from .._checks import as_points, as_time_scalar, as_times
 from ..distributions import Gaussian, GaussianMixture
 from ..gaussian import GaussianCase, GaussianComponents
 from ..interpolants import Interpolant
@@ -282,7 +282,7 @@ class DiffusionCase:
 
     def components(self, tau) -> GaussianComponents:
         """Weights, means and covariances of ρ_τ at one τ."""
-        _, a, s = self._levels(float(as_times(tau, "tau")))
+        _, a, s = self._levels(as_time_scalar(tau, "tau"))
         return self.components_at(a, s)
 
     def interpolant_case(self) -> GaussianCase:

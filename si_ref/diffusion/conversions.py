@@ -120,6 +120,8 @@ def convert_prediction(prediction, x, *, a, sigma, source: str, target: str, a_d
     if p.shape[0] != n:
         raise ValueError(f"prediction must have the shape of x {x.shape}; received {p.shape}.")
     a_, s_ = _column(a, n, "a"), _column(sigma, n, "sigma")
+    if "flow" not in (source, target):
+        a_dot = sigma_dot = None                 # unused; σ̇ = inf at τ = 0 of VP paths must not raise
     a_dot_ = None if a_dot is None else _column(a_dot, n, "a_dot")
     s_dot_ = None if sigma_dot is None else _column(sigma_dot, n, "sigma_dot")
     cx, ce = _coefficients(source, a_, s_, a_dot_, s_dot_)
@@ -265,7 +267,8 @@ class ReparametrisedPrediction:
         x0 = convert_prediction(p, x_p, a=a_p, sigma=s_p, source=kind, target="sample",
                                 a_dot=P._a_dot(tau_p), sigma_dot=P._sigma_dot(tau_p))
         qx, qe = _coefficients(kind, _column(a_q, n, "a"), _column(s_q, n, "sigma"),
-                               _column(Q._a_dot(t), n, "a_dot"), _column(Q._sigma_dot(t), n, "sigma_dot"))
+                               *((_column(Q._a_dot(t), n, "a_dot"), _column(Q._sigma_dot(t), n, "sigma_dot"))
+                                 if kind == "flow" else (None, None)))
         return qx * x0 + qe * eps
 
 

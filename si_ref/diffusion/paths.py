@@ -285,7 +285,7 @@ class CosinePath(DiffusionPath):
         return np.sin(self._scale * (1.0 - t))               # cos θ = sin(π/2 − θ)
 
     def _a(self, t):
-        return self._cos_theta(t) / math.cos(self._scale * self.s)
+        return self._cos_theta(t) / math.sin(self._scale)       # cos θ0 = sin(θ'), so a(0) = 1 exactly
 
     def _a_dot(self, t):
         return -self._scale * np.sin(self._scale * (t + self.s)) / math.cos(self._scale * self.s)

@@ -89,6 +89,11 @@ def test_check_list_names_quantities_and_references(capsys):
     assert main(["check", "--list"]) == 0
     out = capsys.readouterr().out
     assert "DriftFromVelocityScore" in out and "mixture-2d-linear-brownian" in out and "euler_maruyama_step" in out
+    for level in ("diffusion", "diffusion conversion", "diffusion target", "diffusion step"):
+        assert f"\n  {level} level:" in out
+    for name in ("diffusion_flow_velocity", "convert_v_to_sample", "velocity_target", "ddim_eta_step",
+                 "dpm_solver_pp_2m_step", "shift_sigma"):
+        assert f"    {name} " in out
 
 
 @pytest.mark.parametrize("argv, message", [

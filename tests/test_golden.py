@@ -506,3 +506,75 @@ def test_the_likelihood_vectors_are_the_linear_flow_of_the_manifest(vectors):
     phi = expm(A)
     expected = multivariate_normal(shift, phi @ phi.T).logpdf(x)
     np.testing.assert_allclose(vectors[entry["output"]], expected, rtol=1e-8)
+
+
+# --- the diffusion conventions ----------------------------------------------------------------------------
+
+DIFFUSION = sorted(name for name, q in QUANTITIES.items() if q.level.startswith("diffusion"))
+
+
+def test_every_diffusion_quantity_has_vectors_and_the_cases_are_defined_in_the_manifest(vectors):
+    assert set(DIFFUSION) <= set(vectors.quantities)
+    definitions = vectors.manifest["references"]
+    for name in references.DIFFUSION_CASES:
+        assert definitions[name]["kind"] == "diffusion_case" and definitions[name]["data"]["type"] == "GaussianMixture"
+    assert definitions["diffusion-2d-zero-terminal-snr"]["path"] == {
+        "family": "ZeroTerminalSNRPath", "path": {"family": "VPLinearPath", "beta_min": 0.1, "beta_max": 20.0}}
+    assert "tau = 0 the data" in vectors.manifest["conventions"]
+
+
+def test_the_diffusion_vectors_round_trip_through_json(folder, vectors):
+    from_json = golden.load_json(folder)
+    for key in vectors.arrays:
+        if key.startswith("diffusion/"):
+            np.testing.assert_array_equal(from_json[key], vectors[key])
+
+
+def test_the_ddim_vectors_follow_the_papers_update_from_the_stored_arrays_alone(vectors):
+    """Song et al. 2021, eqs. (12), (16), written here from the stored ε̂, x, ᾱ, ᾱ_prev, η and z."""
+    entries = vectors.entries("ddim_eta_step")
+    assert len(entries) >= 6
+    for entry in entries:
+        eps, x, noise = (vectors[entry["inputs"][k]] for k in ("eps", "x", "noise"))
+        ab, abp, eta = (float(vectors[entry["inputs"][k]][0]) for k in ("alpha_bar", "alpha_bar_prev", "eta"))
+        x0 = (x - np.sqrt(1 - ab) * eps) / np.sqrt(ab)
+        s2 = eta**2 * (1 - abp) / (1 - ab) * (1 - ab / abp)
+        expected = np.sqrt(abp) * x0 + np.sqrt(max(1 - abp - s2, 0.0)) * eps + np.sqrt(s2) * noise
+        np.testing.assert_allclose(vectors[entry["output"]], expected, rtol=1e-12, atol=1e-14)
+
+
+def test_the_reverse_sde_drift_entry_of_the_cosine_path_leaves_out_the_noise_end(vectors):
+    (entry,) = vectors.entries("diffusion_reverse_sde_drift", "diffusion-2d-cosine")
+    tau = vectors[entry["inputs"]["tau"]]
+    assert tau.max() < 1.0 and tau.size == len(golden.ROW_TIMES) - 1
+    (full,) = vectors.entries("diffusion_reverse_sde_drift", "diffusion-2d-vp-linear")
+    assert vectors[full["inputs"]["tau"]].size == len(golden.ROW_TIMES)
+
+
+def test_the_conversion_vectors_hold_one_level_per_row_where_the_conversion_is_checked(vectors):
+    (entry,) = vectors.entries("convert_epsilon_to_sample")
+    a, sigma = vectors[entry["inputs"]["a"]], vectors[entry["inputs"]["sigma"]]
+    assert (a >= 0.01 * (a + sigma)).all() and a.size < len(golden.format.DIFFUSION_LEVELS)
+    (entry,) = vectors.entries("convert_v_to_sample")
+    assert vectors[entry["inputs"]["a"]].size == len(golden.format.DIFFUSION_LEVELS)
+
+
+@pytest.mark.parametrize("quantity, wrong, diagnosis", [
+    ("ddim_step", lambda eps, x, ab, abp: np.sqrt(abp) * (x - np.sqrt(1 - ab) * eps) / np.sqrt(ab), "missing-eps-term"),
+    ("convert_v_to_sample", lambda p, x, a, s: np.reshape(a, (-1, 1)) * x - np.reshape(s, (-1, 1)) * p,
+     "vp-only-formula"),
+    ("shift_sigma", lambda sigma, s: (lambda once: s * once / (1 + (s - 1) * once))(s * sigma / (1 + (s - 1) * sigma)),
+     "shift-twice"),
+    ("heun_sigma_step", lambda D, x, s, n: x + (n - s) * (x - D(x, s)) / s, "wrong-method"),
+], ids=["ddim", "v-conversion", "shift", "heun"])
+def test_diffusion_mistakes_are_diagnosed_from_the_stored_vectors(vectors, quantity, wrong, diagnosis):
+    report = golden.verify(vectors, quantity, wrong)
+    assert not report.passed and report.diagnosis_names[0] == diagnosis, str(report)
+
+
+def test_a_diffusion_field_is_verified_by_name_or_by_case_object(vectors):
+    case = references.DIFFUSION_CASES["diffusion-2d-edm"]
+    assert golden.verify(vectors, "diffusion_score", case.score, reference="diffusion-2d-edm").passed
+    assert golden.verify(vectors, "diffusion_score", case.score, reference=case).passed
+    report = golden.verify(vectors, "diffusion_flow_velocity", lambda c: (lambda x, tau: -c.flow_velocity(x, tau)))
+    assert not report.passed and report.diagnosis_names[0] == "sign-flip", str(report)

@@ -25,6 +25,16 @@ from si_ref import (
     ZeroGamma,
 )
 from si_ref import strategies as sis
+from si_ref.diffusion import (
+    DIFFUSION_PATHS,
+    CosinePath,
+    DiffusionCase,
+    EDMPath,
+    RectifiedFlowPath,
+    VEPath,
+    VPLinearPath,
+    ZeroTerminalSNRPath,
+)
 from si_ref.interpolants import VP_MAX_GAMMA
 
 EPS = np.finfo(np.float64).eps
@@ -41,6 +51,7 @@ GAMMA_CLASSES = {
 }
 GAMMA_FAMILY_LIST = str(list(sis.GAMMA_FAMILIES))
 INTERPOLANT_FAMILY_LIST = str(list(sis.INTERPOLANT_FAMILY_NAMES))
+DIFFUSION_FAMILY_LIST = str(list(sis.DIFFUSION_PATH_FAMILIES))
 
 # Every schedule here peaks at t = 1/2; a fine grid through 1/2 measures the maximum independently.
 T_GRID = np.linspace(0.0, 1.0, 2001)
@@ -118,6 +129,23 @@ BAD_CALLS = [
      "min_weight_ratio=0.0 must lie in (0, 1]"),
     ("mixtures-weight-ratio-above-one", lambda: sis.gaussian_mixtures(2, min_weight_ratio=1.5),
      "min_weight_ratio=1.5 must lie in (0, 1]"),
+    ("diffusion-paths-families-unknown", lambda: sis.diffusion_paths(families=["vp"]),
+     f"families contains unknown names ['vp']; known: {DIFFUSION_FAMILY_LIST}"),
+    ("diffusion-paths-families-empty", lambda: sis.diffusion_paths(families=[]),
+     f"families=() is empty: name at least one of {DIFFUSION_FAMILY_LIST}"),
+    ("noise-levels-min-a-negative", lambda: sis.noise_levels(min_a=-1), "min_a=-1.0 must be non-negative"),
+    ("noise-levels-min-sigma-above-max", lambda: sis.noise_levels(min_sigma=3, max_sigma=2),
+     "min_sigma=3.0 is larger than max_sigma=2.0"),
+    ("noise-levels-only-zero", lambda: sis.noise_levels(max_a=0, max_sigma=0),
+     "max_a=0.0 and max_sigma=0.0 leave only a = sigma = 0, where x carries nothing"),
+    ("noise-levels-vp-with-bounds", lambda: sis.noise_levels(variance_preserving=True, max_sigma=2),
+     "variance_preserving=True draws a = cos θ, σ = sin θ; ['max_sigma'] must keep their defaults"),
+    ("noise-levels-vp-not-bool", lambda: sis.noise_levels(variance_preserving=1),
+     "variance_preserving=1 must be True or False"),
+    ("diffusion-cases-max-components-zero", lambda: sis.diffusion_cases(2, max_components=0),
+     "max_components=0 must be at least 1"),
+    ("diffusion-cases-min-eigenvalue-zero", lambda: sis.diffusion_cases(2, min_eigenvalue=0),
+     "min_eigenvalue=0.0 must be positive"),
 ]
 
 
@@ -417,3 +445,116 @@ def test_generators_reach_different_seeds():
     first = np.random.default_rng(0).standard_normal(4)
     found = find(sis.generators(), lambda g: not np.array_equal(g.standard_normal(4), first), settings=FIND)
     assert isinstance(found, np.random.Generator)
+
+
+# --- (e) diffusion paths, noise levels and diffusion cases -------------------------------------------------
+
+DIFFUSION_CLASSES = {"vp-linear": VPLinearPath, "cosine": CosinePath, "ve": VEPath, "edm": EDMPath,
+                     "rectified-flow": RectifiedFlowPath, "zero-terminal-snr": ZeroTerminalSNRPath}
+TAU_GRID = np.array([0.0, 1e-12, 1e-6, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0 - 1e-12, 1.0])
+
+
+def test_diffusion_family_names_match_the_path_classes():
+    assert sis.DIFFUSION_PATH_FAMILIES == tuple(DIFFUSION_PATHS)
+    assert {name: DIFFUSION_PATHS[name] for name in DIFFUSION_CLASSES} == DIFFUSION_CLASSES
+
+
+def assert_path_parameters_in_range(path):
+    if type(path) is VPLinearPath:
+        assert 0.01 <= path.beta_min <= 1.0 and 5.0 <= path.beta_max <= 25.0
+    elif type(path) is CosinePath:
+        assert 0.0 <= path.s <= 0.02
+    elif type(path) is VEPath:
+        assert 0.002 <= path.sigma_min <= 0.1 and 10.0 <= path.sigma_max <= 100.0
+    elif type(path) is EDMPath:
+        assert 1.0 <= path.sigma_max <= 100.0
+    elif type(path) is RectifiedFlowPath:
+        assert 0.5 <= path.shift <= 5.0
+    else:
+        assert type(path) is ZeroTerminalSNRPath
+        assert_path_parameters_in_range(path.path)
+        assert path.a(1.0) == 0.0
+
+
+@given(sis.diffusion_paths())
+def test_diffusion_paths_have_parameters_in_range_and_finite_coefficients_on_the_closed_interval(path):
+    assert_path_parameters_in_range(path)
+    for name in ("a", "a_dot", "sigma", "sigma_sigma_dot"):
+        values = getattr(path, name)(TAU_GRID)
+        assert np.isfinite(values).all(), name
+    assert (path.a(TAU_GRID) >= 0).all() and (path.sigma(TAU_GRID) >= 0).all()
+    assert (path.a(TAU_GRID) + path.sigma(TAU_GRID) > 0).all()
+    assert path.a(0.0) == pytest.approx(1.0, rel=4 * EPS) and path.sigma(1.0) > path.sigma(0.0)
+
+
+@pytest.mark.parametrize("family", sorted(DIFFUSION_CLASSES))
+def test_every_diffusion_path_family_is_reachable_and_filtered_by_name(family):
+    cls = DIFFUSION_CLASSES[family]
+    assert type(find(sis.diffusion_paths(), lambda p: type(p) is cls, settings=FIND)) is cls
+    only = find(sis.diffusion_paths(families=family), lambda p: True, settings=FIND)
+    assert type(only) is cls
+
+
+def test_rectified_flow_paths_reach_the_plain_path_and_shifts_on_both_sides_of_one():
+    paths = sis.diffusion_paths(families="rectified-flow")
+    assert find(paths, lambda p: p.shift == 1.0, settings=FIND).shift == 1.0
+    assert find(paths, lambda p: p.shift < 1.0, settings=FIND).shift >= 0.5
+    assert find(paths, lambda p: p.shift > 3.0, settings=FIND).shift <= 5.0
+
+
+@given(sis.noise_levels())
+def test_noise_levels_are_pairs_of_floats_in_range_never_both_zero_nor_below_1e_minus_12(level):
+    a, sigma = level
+    assert isinstance(a, float) and isinstance(sigma, float)
+    assert 0.0 <= a <= 1.0 and 0.0 <= sigma <= 100.0 and (a, sigma) != (0.0, 0.0)
+    assert a == 0.0 or a >= 1e-12
+    assert sigma == 0.0 or sigma >= 1e-12
+
+
+@pytest.mark.parametrize("which, value", [(0, 0.0), (0, 1e-12), (0, 1.0), (1, 0.0), (1, 1e-12), (1, 100.0)],
+                         ids=["a-0", "a-1e-12", "a-1", "sigma-0", "sigma-1e-12", "sigma-max"])
+def test_noise_levels_hit_the_edges(which, value):
+    assert find(sis.noise_levels(), lambda level: level[which] == value, settings=FIND)[which] == value
+
+
+@given(st.data(), st.tuples(st.floats(0.0, 2.0), st.floats(0.0, 2.0)).map(sorted),
+       st.tuples(st.floats(0.0, 50.0), st.floats(0.0, 50.0)).map(sorted))
+def test_noise_levels_respect_their_bounds(data, a_range, sigma_range):
+    assume(a_range[1] > 0 or sigma_range[1] > 0)
+    a, sigma = data.draw(sis.noise_levels(min_a=a_range[0], max_a=a_range[1], min_sigma=sigma_range[0],
+                                          max_sigma=sigma_range[1]))
+    assert a_range[0] <= a <= a_range[1] and sigma_range[0] <= sigma <= sigma_range[1]
+
+
+@given(sis.noise_levels(variance_preserving=True))
+def test_variance_preserving_noise_levels_lie_on_the_unit_circle(level):
+    a, sigma = level
+    assert 0.0 <= a <= 1.0 and 0.0 <= sigma <= 1.0
+    np.testing.assert_allclose(a**2 + sigma**2, 1.0, rtol=0, atol=4 * EPS)
+
+
+@pytest.mark.parametrize("edge", [(1.0, 0.0), (1.0, 1e-12), (1e-12, 1.0), (0.0, 1.0)], ids=str)
+def test_variance_preserving_noise_levels_hit_both_ends(edge):
+    assert find(sis.noise_levels(variance_preserving=True), lambda level: level == edge, settings=FIND) == edge
+
+
+@settings(max_examples=30)
+@given(sis.diffusion_cases(st.integers(1, 3)), sis.times(), st.data())
+def test_diffusion_cases_have_finite_exact_fields_at_every_time(case, tau, data):
+    assert isinstance(case, DiffusionCase) and isinstance(case.data, (Gaussian, GaussianMixture))
+    assert 1 <= case.dim <= 3
+    assert_path_parameters_in_range(case.path)
+    x = data.draw(sis.points(case.dim, max_n=3, max_abs=5.0))
+    assume(x.shape[0] > 0)
+    for method in ("epsilon", "denoised", "v", "score", "flow_velocity"):
+        values = getattr(case, method)(x, tau)
+        assert values.shape == x.shape and np.isfinite(values).all(), method
+
+
+def test_diffusion_cases_reach_mixtures_and_single_gaussians_and_respect_families():
+    cases = sis.diffusion_cases(2, families=["ve"], max_components=2)
+    assert isinstance(find(cases, lambda c: isinstance(c.data, GaussianMixture), settings=FIND).data, GaussianMixture)
+    found = find(cases, lambda c: isinstance(c.data, Gaussian), settings=FIND)
+    assert isinstance(found.data, Gaussian) and type(found.path) is VEPath
+    single = find(sis.diffusion_cases(1, mixtures=False), lambda c: True, settings=FIND)
+    assert isinstance(single.data, Gaussian)

@@ -162,8 +162,6 @@ def test_determinant_zero_conversions_raise_naming_the_level(source, target, a, 
                          ValueError, fragments)
 
 
-@pytest.mark.xfail(strict=True, reason="library: convert_prediction solves for both x̂ and ε̂ and raises at "
-                                       "det = 0 even where the target is determined (s = −ε̂/σ at a = 0)")
 def test_epsilon_and_score_convert_at_a_zero():
     """At a = 0, x = σ ε̂: the ε- and score predictions determine each other (s = −ε̂/σ); only x̂ is lost."""
     eps = X.copy()
@@ -370,7 +368,6 @@ VP = VPLinearPath()
 CASE = DiffusionCase(MIXTURE, VP)
 BARE = DiffusionCase(MIXTURE)
 ZERO_MODEL = lambda x, tau: np.zeros_like(x)
-NEGATIVE_LEVEL = pytest.mark.xfail(strict=True, reason="library: conversions._column accepts negative a, sigma")
 
 # (id, call, exception, fragments that must all appear in the message)
 BAD_INPUTS = [
@@ -441,7 +438,7 @@ BAD_INPUTS = [
      ValueError, ["x must contain only finite values"]),
     pytest.param("convert-a-negative", lambda: convert_prediction(XB, XB, a=-1.0, sigma=1.0, source="epsilon",
                                                                   target="sample"),
-                 ValueError, ["a must be", "-1.0"], marks=NEGATIVE_LEVEL),
+                 ValueError, ["a must be", "-1.0"]),
     ("wrapper-model-not-callable", lambda: PredictionFromPrediction("model", VP, "epsilon", "sample"), TypeError,
      ["model must be a callable", "str"]),
     ("wrapper-path-string", lambda: PredictionFromPrediction(ZERO_MODEL, "vp", "epsilon", "sample"), TypeError,
@@ -484,8 +481,7 @@ BAD_INPUTS = [
     ("add-noise-sigma-wrong-length", lambda: add_noise(XB, XB, 1.0, np.ones(5)), ValueError,
      ["sigma must be a scalar or have shape (n,) = (4,)", "(5,)"]),
     ("velocity-target-a-inf", lambda: velocity_target(XB, XB, np.inf, 1.0), ValueError, ["a must be finite"]),
-    pytest.param("add-noise-sigma-negative", lambda: add_noise(XB, XB, 1.0, -0.5), ValueError, ["sigma must be", "-0.5"],
-                 marks=NEGATIVE_LEVEL),
+    pytest.param("add-noise-sigma-negative", lambda: add_noise(XB, XB, 1.0, -0.5), ValueError, ["sigma must be", "-0.5"]),
 ]
 
 

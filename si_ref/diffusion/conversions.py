@@ -61,12 +61,18 @@ __all__ = [
 INTERPOLANT_FIELDS = ("denoise_x0", "denoise_x1", "score", "velocity", "drift")
 
 
-def _column(value, n: int, name: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
+def _column(value, n: int, name: str, *, nonnegative: bool = False) -> np.ndarray:
+    """A level or its derivative, scalar or (n,), as an (n, 1) column; finite (and >= 0 for a and σ)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers; received dtype {arr.dtype}. Pass floats.")
+    arr = arr.astype(np.float64)
     if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
         raise ValueError(f"{name} must be a scalar or have shape (n,) = ({n},); received shape {arr.shape}.")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite; received {arr!r}.")
+    bad = ~np.isfinite(arr) | ((arr < 0) if nonnegative else False)
+    if np.any(bad):
+        expected = "finite numbers >= 0" if nonnegative else "finite numbers"
+        raise ValueError(f"{name} must be {expected}; received {float(arr[bad].ravel()[0])!r}.")
     return np.broadcast_to(np.reshape(arr, (-1, 1)), (n, 1))
 
 
@@ -119,26 +125,36 @@ def convert_prediction(prediction, x, *, a, sigma, source: str, target: str, a_d
     n = x.shape[0]
     if p.shape[0] != n:
         raise ValueError(f"prediction must have the shape of x {x.shape}; received {p.shape}.")
-    a_, s_ = _column(a, n, "a"), _column(sigma, n, "sigma")
+    a_, s_ = _column(a, n, "a", nonnegative=True), _column(sigma, n, "sigma", nonnegative=True)
+    if source == target:
+        _check_type(source, "source")
+        return p
     if "flow" not in (source, target):
         a_dot = sigma_dot = None                 # unused; σ̇ = inf at τ = 0 of VP paths must not raise
     a_dot_ = None if a_dot is None else _column(a_dot, n, "a_dot")
     s_dot_ = None if sigma_dot is None else _column(sigma_dot, n, "sigma_dot")
     cx, ce = _coefficients(source, a_, s_, a_dot_, s_dot_)
     qx, qe = _coefficients(target, a_, s_, a_dot_, s_dot_)
-    if source == target:
-        return p
     det = a_ * ce - s_ * cx
-    if np.any(det == 0.0):
-        row = int(np.argmax(det[:, 0] == 0.0))
+    # where the target is a multiple k of the source (ε and the score: s = −ε/σ), it is k p at any level
+    proportional = (cx * qe - ce * qx == 0.0) & ((cx != 0.0) | (ce != 0.0))
+    undetermined = (det == 0.0) & ~proportional
+    if np.any(undetermined):
+        row = int(np.argmax(undetermined[:, 0]))
         raise ValueError(
             f"a {target!r} prediction is not determined by a {source!r} prediction at a = {float(a_[row, 0])!r}, "
             f"sigma = {float(s_[row, 0])!r} (row {row}): the determinant a c_eps − sigma c_x0 is 0 there "
             f"(e.g. x0 from epsilon at a = 0 or epsilon from x0 at sigma = 0). Convert at another level."
         )
-    x0 = (ce * x - s_ * p) / det                 # Cramer: [x; p] = [[a, σ]; [cx, ce]] [x̂; ε̂]
-    eps = (a_ * p - cx * x) / det
-    return qx * x0 + qe * eps
+    safe = np.where(det == 0.0, 1.0, det)
+    x0 = (ce * x - s_ * p) / safe                # Cramer: [x; p] = [[a, σ]; [cx, ce]] [x̂; ε̂]
+    eps = (a_ * p - cx * x) / safe
+    solved = qx * x0 + qe * eps
+    if not np.any(det == 0.0):
+        return solved
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(cx != 0.0, qx / np.where(cx != 0.0, cx, 1.0), qe / np.where(ce != 0.0, ce, 1.0))
+    return np.where(det == 0.0, k * p, solved)
 
 
 def _model_output(model, x, time, name):
@@ -262,14 +278,18 @@ class ReparametrisedPrediction:
         n = x.shape[0]
         p = _model_output(self.model, x_p, tau_p[()] if tau_p.ndim == 0 else tau_p, "model")
         kind = self.prediction_type
-        eps = convert_prediction(p, x_p, a=a_p, sigma=s_p, source=kind, target="epsilon",
-                                 a_dot=P._a_dot(tau_p), sigma_dot=P._sigma_dot(tau_p))
-        x0 = convert_prediction(p, x_p, a=a_p, sigma=s_p, source=kind, target="sample",
-                                a_dot=P._a_dot(tau_p), sigma_dot=P._sigma_dot(tau_p))
+        if kind in ("epsilon", "sample"):              # E[ε | x] and E[x_data | x] do not change with the scale
+            return p
         qx, qe = _coefficients(kind, _column(a_q, n, "a"), _column(s_q, n, "sigma"),
                                *((_column(Q._a_dot(t), n, "a_dot"), _column(Q._sigma_dot(t), n, "sigma_dot"))
                                  if kind == "flow" else (None, None)))
-        return qx * x0 + qe * eps
+        derivatives = dict(a_dot=P._a_dot(tau_p), sigma_dot=P._sigma_dot(tau_p)) if kind == "flow" else {}
+        out = np.zeros_like(x)
+        for target, coefficient in (("sample", qx), ("epsilon", qe)):   # only what the target needs
+            if np.any(coefficient != 0.0):
+                out = out + coefficient * convert_prediction(p, x_p, a=a_p, sigma=s_p, source=kind, target=target,
+                                                             **derivatives)
+        return out
 
 
 # --- EDM preconditioning ----------------------------------------------------------------------------
@@ -332,7 +352,7 @@ def add_noise(x_data, noise, a, sigma) -> np.ndarray:
     x0 = as_points(x_data, "x_data")
     e = as_points(noise, "noise", d=x0.shape[1])
     n = x0.shape[0]
-    return _column(a, n, "a") * x0 + _column(sigma, n, "sigma") * e
+    return _column(a, n, "a", nonnegative=True) * x0 + _column(sigma, n, "sigma", nonnegative=True) * e
 
 
 def velocity_target(x_data, noise, a, sigma) -> np.ndarray:
@@ -341,4 +361,4 @@ def velocity_target(x_data, noise, a, sigma) -> np.ndarray:
     x0 = as_points(x_data, "x_data")
     e = as_points(noise, "noise", d=x0.shape[1])
     n = x0.shape[0]
-    return _column(a, n, "a") * e - _column(sigma, n, "sigma") * x0
+    return _column(a, n, "a", nonnegative=True) * e - _column(sigma, n, "sigma", nonnegative=True) * x0

@@ -192,6 +192,10 @@ class DiffusionPath(ABC):
     def _sigma_dot(self, t: np.ndarray) -> np.ndarray:
         return _where_positive(self._sigma(t), self._sigma_sigma_dot(t))      # σ̇ = σσ̇ / σ
 
+    def _a_minus_end(self, t: np.ndarray) -> np.ndarray:
+        """a(τ) − a(1); families where a(1) ≠ 0 give a form without cancellation near τ = 1."""
+        return self._a(t) - self._a(np.ones(1))[0]
+
     @staticmethod
     def _require_signal(a, t, what):
         if np.any(a == 0.0):
@@ -248,6 +252,18 @@ class VPLinearPath(DiffusionPath):
     def _diffusion_squared(self, t, a):
         return self._beta(t)                                  # g² = β
 
+    def _sigma_dot(self, t):
+        # σ̇ = σσ̇/σ; at τ = 0, σ ~ √(β_min τ): +inf, unless β_min = 0, where σ ~ τ √(β_max/2)
+        out = _where_positive(self._sigma(t), self._sigma_sigma_dot(t))
+        if self.beta_min == 0.0:
+            out[t == 0.0] = math.sqrt(0.5 * self.beta_max)
+        return out
+
+    def _a_minus_end(self, t):
+        # a(τ) − a(1) = a(1) (e^{(B(1) − B(τ))/2} − 1), B(1) − B(τ) = (1 − τ)(β_min + ½(β_max − β_min)(1 + τ))
+        gap = (1.0 - t) * (self.beta_min + 0.5 * (self.beta_max - self.beta_min) * (1.0 + t))
+        return self._a(np.ones(1))[0] * np.expm1(0.5 * gap)
+
     def _tau_of_log_snr(self, lam):
         # ᾱ = a² = sigmoid(λ), so B = −log ᾱ = log(1 + e^{−λ}); B(τ) = B solved without cancellation.
         B = np.logaddexp(0.0, -lam)
@@ -298,6 +314,13 @@ class CosinePath(DiffusionPath):
     def _sigma_sigma_dot(self, t):
         return -self._a(t) * self._a_dot(t)                  # σσ̇ = −a ȧ (a² + σ² = 1)
 
+    def _sigma_dot(self, t):
+        # σ̇ = σσ̇/σ; at τ = 0, σ ~ √(θ' τ sin 2θ0)/cos θ0: +inf, unless s = 0, where σ = sin(πτ/2)
+        out = _where_positive(self._sigma(t), self._sigma_sigma_dot(t))
+        if self.s == 0.0:
+            out[t == 0.0] = self._scale
+        return out
+
 
 @dataclass(frozen=True)
 class ZeroTerminalSNRPath(DiffusionPath):
@@ -328,7 +351,7 @@ class ZeroTerminalSNRPath(DiffusionPath):
         return float(self.path.a(1.0))
 
     def _a(self, t):
-        return (self.path._a(t) - self._a1) / (1.0 - self._a1)
+        return self.path._a_minus_end(t) / (1.0 - self._a1)
 
     def _a_dot(self, t):
         return self.path._a_dot(t) / (1.0 - self._a1)
@@ -340,6 +363,13 @@ class ZeroTerminalSNRPath(DiffusionPath):
 
     def _sigma_sigma_dot(self, t):
         return -self._a(t) * self._a_dot(t)
+
+    def _sigma_dot(self, t):
+        # near τ = 0, σ_new = σ / √(1 − a(1)) to first order: σ̇_new(0) = σ̇(0) / √(1 − a(1))
+        out = _where_positive(self._sigma(t), self._sigma_sigma_dot(t))
+        at_zero = t == 0.0
+        out[at_zero] = self.path._sigma_dot(t[at_zero]) / math.sqrt(1.0 - self._a1)
+        return out
 
 
 # --- variance exploding ---------------------------------------------------------------------

@@ -290,9 +290,15 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
         else fixed_failures[:EVIDENCE]
     if fixed_failures and final is not fixed_failures[0]:
         first = fixed_failures[0]
-        details.append(f"first fixed failure: {first.error} at t = {_short(first.example.t)}")
+        details.append(f"first fixed failure: {first.error} at {_where(q, first.example)}")
     return Report(q.name, False, examples, rtol_used, atol_used, _counterexample(q, final), diagnoses(q, evidence),
                   summary=q.plain, details="\n".join(details))
+
+
+def _where(q: Quantity, ex: Example) -> str:
+    """Where a fixed input is, in a few words: its time, or what the quantity says (a noise level, a step's levels)."""
+    where = getattr(q, "where", None)
+    return where(ex) if where is not None else f"t = {_short(ex.t)}"
 
 
 def _short(t) -> str:

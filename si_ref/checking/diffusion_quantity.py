@@ -133,6 +133,14 @@ def level_points(data, case: DiffusionCase, a, sigma, n: int) -> np.ndarray:
     return out
 
 
+def _short(value) -> str:
+    """A number, a pair or the first few distinct values of an array, for one line of a report."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(repr(float(v)) for v in value) + ")"
+    values = np.unique(np.atleast_1d(np.asarray(value, dtype=np.float64)))
+    return repr(float(values[0])) if values.size == 1 else f"{values.tolist()[:4]}"
+
+
 def _case_strategy(accepts, families=None):
     return sis.diffusion_cases(st.integers(1, 3), families=families, max_components=3).filter(accepts)
 
@@ -165,6 +173,9 @@ class DiffusionFieldQuantity(Quantity):
 
     def shown_inputs(self, ex):
         return {"tau": ex.t, "x": ex.x}
+
+    def where(self, ex) -> str:
+        return f"tau = {_short(ex.t)}"
 
     def own_implementation(self, eps=None):
         return lambda reference: getattr(reference, self.method)
@@ -252,6 +263,9 @@ class LevelQuantity(Quantity):
 
     def shown_inputs(self, ex):
         return self.call_inputs(ex)
+
+    def where(self, ex) -> str:
+        return f"a = {_short(ex['a'])}, sigma = {_short(ex['sigma'])}"
 
     def defined(self, ex) -> bool:
         a = np.asarray(ex["a"], dtype=np.float64)
@@ -353,6 +367,10 @@ class DiffusionStepQuantity(Quantity):
             shown["x_prev (where denoised_prev was evaluated)"] = ex["x_prev"]
         return shown
 
+    def where(self, ex) -> str:
+        return ", ".join(f"{name} = {_short(value)}" for name, value in ex.values.items()
+                         if isinstance(value, (tuple, float, int)))
+
     def own_implementation(self, eps=None):
         return self.own
 
@@ -428,6 +446,9 @@ class ShiftQuantity(Quantity):
 
     def shown_inputs(self, ex):
         return {"sigma": ex.t, "shift": float(ex.reference.path.shift)}
+
+    def where(self, ex) -> str:
+        return f"sigma = {_short(ex.t)}"
 
     def own_implementation(self, eps=None):
         return self.own

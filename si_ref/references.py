@@ -216,8 +216,8 @@ def _distribution_definition(dist) -> dict:
 
 
 #: The parameters of each diffusion path family, in the order of its constructor.
-_PATH_PARAMETERS = {"VPLinearPath": ("beta_min", "beta_max"), "CosinePath": ("s",), "VEPath": ("sigma_min", "sigma_max"),
-                    "EDMPath": ("sigma_max",), "RectifiedFlowPath": ("shift",)}
+_PATH_PARAMETERS = {"VPLinearPath": ("beta_min", "beta_max"), "CosinePath": ("s",),
+                    "VEPath": ("sigma_min", "sigma_max"), "EDMPath": ("sigma_max",), "RectifiedFlowPath": ("shift",)}
 
 
 def _path_definition(path: DiffusionPath) -> dict:

@@ -26,7 +26,7 @@ whole batch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, ClassVar
+from typing import Callable, ClassVar
 
 import numpy as np
 from hypothesis import strategies as st
@@ -279,7 +279,7 @@ class LevelQuantity(Quantity):
         return _case_strategy(self.accepts, self.families)
 
     def fixed_references(self) -> list:
-        return _named(self.accepts, limit=1 if self.is_target else 2)
+        return _named(self.accepts, limit=1)   # the named cases share their data: one is enough
 
     def fixed_description(self, span) -> str:
         levels = ", ".join(f"({a:g}, {s:g})" for a, s in FIXED_LEVELS)

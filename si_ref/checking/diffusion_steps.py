@@ -178,7 +178,8 @@ def _ddpm_quantities():
         exact, (
             mistake("noise-sign", ("ε̂ taken as E[−ε | x]", _form(_EPS, _ddpm(sign=-1.0)))),
             mistake("variance-for-std", ("β̃ z: the noise scaled by the variance", _form(_EPS, _ddpm(std_power=1.0)))),
-            mistake("alpha-bar-for-a", ("x̂0 = (x − √(1 − ᾱ) ε̂)/ᾱ: √ dropped on ᾱ", _form(_EPS, _ddpm(x0_root=False)))),
+            mistake("alpha-bar-for-a", ("x̂0 = (x − √(1 − ᾱ) ε̂)/ᾱ: √ dropped on ᾱ",
+                                        _form(_EPS, _ddpm(x0_root=False)))),
             mistake("off-by-one", ("x returned: ᾱ_prev read at the current step's index (ᾱ_prev = ᾱ, a zero step)",
                                    _form(_EPS, _ddpm(alpha_bar_prev=at_current)))),
             mistake("wrong-method", ("the deterministic DDIM update (η = 0): the noise dropped", ddim0)),
@@ -495,7 +496,8 @@ def _dpm_quantities():
             fixed_values=lambda case: [{"level": _path_level(case, t), "level_next": _path_level(case, n)}
                                        for t, n in _TAU_PAIRS],
             own=_own("dpm_solver_pp_1s_step"),
-            fixed_text="levels on the case's path at (tau, tau_next) in " + ", ".join(f"({a:g}, {b:g})" for a, b in _TAU_PAIRS),
+            fixed_text="levels on the case's path at (tau, tau_next) in "
+            + ", ".join(f"({a:g}, {b:g})" for a, b in _TAU_PAIRS),
             plain="(σ_next/σ) x − a_next (exp(−h) − 1) D: one DPM-Solver++(1S) step", **two_common),
         DiffusionStepQuantity(
             "dpm_solver_pp_2m_step",
@@ -507,7 +509,8 @@ def _dpm_quantities():
                 mistake("wrong-method",
                         ("the first-order (1S) update: D_prev ignored (as lower_order_final does on the last steps)",
                          one),
-                        ("diffusers' solver_type='heun' second-order update", _form(_DENOISED_DPM_2M, _dpm(solver="heun")))),
+                        ("diffusers' solver_type='heun' second-order update",
+                         _form(_DENOISED_DPM_2M, _dpm(solver="heun")))),
                 mistake("off-by-one", ("the history read one entry off: D_prev used as the current output and D as "
                                        "the previous", _form(_DENOISED_DPM_2M, _dpm(history_swapped=True)))),
                 mistake("alpha-bar-for-a", ("h and h_prev from the log-SNR log(a²/σ²) instead of log(a/σ)",

@@ -392,8 +392,10 @@ def _diffusion_level_vectors(v: _Vectors):
         a, sigma = a_all[rows], s_all[rows]
         rng = _rng(f"{name}/{q.name}")
         if q.is_target:
-            inputs = {"x_data": rng.standard_normal((a.size, case.dim)), "noise": rng.standard_normal((a.size, case.dim))}
-            example = DiffusionExample(case, None, x0=inputs["x_data"], z=inputs["noise"], values={"a": a, "sigma": sigma})
+            inputs = {"x_data": rng.standard_normal((a.size, case.dim)),
+                      "noise": rng.standard_normal((a.size, case.dim))}
+            example = DiffusionExample(case, None, x0=inputs["x_data"], z=inputs["noise"],
+                                       values={"a": a, "sigma": sigma})
             call = f"{q.name}(x_data, noise, a, sigma)"
         else:
             x = _level_bulk(case, a, sigma, rng)
@@ -456,7 +458,8 @@ def _diffusion_step_vectors(v: _Vectors):
                         value = np.tile(np.asarray(value, dtype=np.float64), (n, 1))
                     elif np.ndim(value) == 0:
                         value = np.full(n, float(value))
-                    stored[arg] = v.add("diffusion", name, arg, _finite(value, f"{q.name}/{arg}"), owner=f"{q.name}/{k}")
+                    stored[arg] = v.add("diffusion", name, arg, _finite(value, f"{q.name}/{arg}"),
+                                        owner=f"{q.name}/{k}")
                 out = v.add("diffusion", name, q.name, _finite(q.exact(example), f"{q.name}/{k}"), q.name,
                             owner=f"{q.name}/{k}")
                 function = _STEP_FUNCTIONS.get(q.name, q.name)

@@ -530,6 +530,17 @@ def test_the_2m_step_is_checked_on_a_non_vp_path_and_diffusers_heun_variant_is_n
     assert "heun" in report.diagnoses[0].form
 
 
+def test_the_score_conversion_is_checked_at_the_noise_end_where_a_vanishes():
+    """s = −ε̂/σ needs no a: an implementation that gives up at a = 0 (x̂ = (x − σ ε̂)/a formed on the way) fails."""
+    def via_x0(p, x, a, s):
+        a, s = (col(v) if np.ndim(v) else v for v in (a, s))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x0 = (x - s * p) / a
+            return -(x - a * x0) / s**2
+    report = C.check(via_x0, "convert_epsilon_to_score", VP, **FAST)
+    assert not report.passed and "at a = 0.0, sigma = 1.0" in report.details, str(report)
+
+
 def test_a_model_on_a_vp_path_used_for_a_ve_level_is_diagnosed_vp_only_formula_on_non_vp_levels_only():
     """On a VP level (a² + σ² = 1) a x − σ v̂ is right; the checker finds the VE and EDM levels where it is not."""
     report = C.check(per_row(lambda p, x, a, s: a * x - s * p), "convert_v_to_sample", EDM, **FAST)

@@ -19,10 +19,9 @@ convert_epsilon_to_score       s = −ε̂/σ                                   
 =============================  ==========================================  =================
 
 a and σ are floats or arrays of shape (n,); a conversion that divides by a (σ) is checked
-where a (σ) is at least ``LEVEL_MARGIN`` (a + σ). The score conversions are checked where a > 0
-(and σ > 0 for the score as input) only: ε̂ = −σ s holds at every level, but si_ref's own
-:func:`~si_ref.diffusion.convert_prediction` solves the 2 × 2 system for (x̂, ε̂), which is singular
-at a = 0, and refuses a score at σ = 0. On a variance-preserving level (a² + σ² = 1)
+where a (σ) is at least ``LEVEL_MARGIN`` (a + σ). ``convert_score_to_epsilon`` is checked where
+σ > 0: ε̂ = −σ s holds at σ = 0 too, but si_ref's own :func:`~si_ref.diffusion.convert_prediction`
+refuses a score there (it is no combination of x̂ and ε̂ at σ = 0). On a variance-preserving level (a² + σ² = 1)
 the v conversions reduce to the familiar x̂ = a x − σ v̂, ε̂ = σ x + a v̂.
 
 Training targets are called ``f(x_data, noise, a, sigma)``: ``add_noise`` gives
@@ -63,14 +62,9 @@ def _everywhere(a, sigma):
 
 
 def _score_input(a, sigma):
-    """a > 0 and σ > 0. ε̂ = −σ s holds at every level, but si_ref's convert_prediction solves the 2 × 2 system
-    for (x̂, ε̂), singular at a = 0, and refuses the score as an input at σ = 0: checked where it answers."""
-    return (a > 0) & (sigma > 0)
-
-
-def _score_output(a, sigma):
-    """σ >= LEVEL_MARGIN (a + σ) (s = −ε̂/σ) and a > 0 (si_ref's convert_prediction: see ``_score_input``)."""
-    return _margin_sigma(a, sigma) & (a > 0)
+    """σ > 0: ε̂ = −σ s holds at σ = 0 too (both are 0 there), but si_ref's convert_prediction refuses a score
+    at σ = 0 (it is no combination of x̂ and ε̂ there): checked where it answers."""
+    return sigma > 0
 
 
 # --- the formulas, right and wrong, of a prediction p at x and a level (a, s) (columns or row vectors) -----
@@ -124,7 +118,7 @@ CONVERSIONS = {
         ("variance-for-std", "−σ² s", lambda p, x, a, s: -(s**2) * p),
         ("alpha-beta-swapped", "−a s", lambda p, x, a, s: -a * p),
     ]),
-    ("epsilon", "score"): (_score_output, lambda p, x, a, s: -p / s, [
+    ("epsilon", "score"): (_margin_sigma, lambda p, x, a, s: -p / s, [
         ("noise-sign", "+ε̂/σ: the conversion assumes ε̂ = E[−ε | x]", lambda p, x, a, s: p / s),
         ("score-scaling", "−ε̂: the division by σ forgotten", lambda p, x, a, s: -p),
         ("variance-for-std", "−ε̂/σ²: divided by the variance", lambda p, x, a, s: -p / s**2),

@@ -23,6 +23,10 @@ StepQuantity        ``step(field, x, t, dt[, eps, xi])``        a ``GaussianCase
 
 Times: ``t`` is a scalar or an array of shape (n,) (row i at time ``t[i]``);
 points have shape (n, d). All values are float64.
+
+The quantities of the diffusion conventions (reference: a :class:`si_ref.diffusion.DiffusionCase`;
+fields in τ, conversions at a noise level, training targets, sampler steps) have their classes in
+:mod:`si_ref.checking.diffusion_quantity`; the losses and the likelihood in their own modules.
 """
 
 from __future__ import annotations

@@ -129,7 +129,7 @@ def _list_quantities() -> int:
                 print(f"    {name:30s} {plain_summary(q)}")
     print("\nNamed references:")
     for option, names in (("--gamma", references.GAMMA_SCHEDULES), ("--interpolant", references.INTERPOLANTS),
-                          ("--case", references.CASES)):
+                          ("--case", {**references.CASES, **references.DIFFUSION_CASES})):
         lines = textwrap.wrap(", ".join(names), width=LIST_WIDTH - 17, break_on_hyphens=False)
         print(f"  {option:14s} " + ("\n" + " " * 17).join(lines))
     return 0
@@ -143,6 +143,8 @@ def _reference(args, parser):
     if len(chosen) > 1:
         parser.error(f"give at most one of --case, --interpolant, --gamma; received {['--' + c for c in chosen]}")
     if args.case is not None:
+        if args.case in references.DIFFUSION_CASES:
+            return references.diffusion_case(args.case)
         return references.case(args.case)
     if args.interpolant is not None:
         return references.interpolant(args.interpolant)
@@ -271,7 +273,8 @@ def study_names() -> list[str]:
 
 
 def _add_reference_options(parser) -> None:
-    parser.add_argument("--case", help="named Gaussian case (fields, wrappers, steps)")
+    parser.add_argument("--case", help="named Gaussian case (fields, wrappers, steps) or diffusion case "
+                        "(diffusion fields, conversions, steps)")
     parser.add_argument("--interpolant", help="named interpolant (alpha, beta, interpolant, ...)")
     parser.add_argument("--gamma", help="named gamma schedule (gamma, gamma_dot, gamma_gamma_dot)")
 

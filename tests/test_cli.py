@@ -257,3 +257,25 @@ def test_every_long_running_subcommand_accepts_quiet(argv):
 
     parser, _ = build_parser()
     assert parser.parse_args(argv).quiet is True
+
+
+def test_check_and_golden_verify_take_a_named_diffusion_case(tmp_path, capsys):
+    """--case accepts the diffusion cases of si_ref.references: a DDIM step without its ε term is named."""
+    wrong = tmp_path / "wrong_ddim.py"
+    wrong.write_text(
+        "import numpy as np\n"
+        "def ddim(eps, x, alpha_bar, alpha_bar_prev):\n"
+        "    ab, abp = np.reshape(alpha_bar, (-1, 1)), np.reshape(alpha_bar_prev, (-1, 1))\n"
+        "    return np.sqrt(abp) * (x - np.sqrt(1.0 - ab) * eps) / np.sqrt(ab)\n", encoding="utf-8")
+    argv = ["check", f"{wrong}:ddim", "--quantity", "ddim_step", "--case", "diffusion-2d-cosine", "--max-examples", "5"]
+    assert main(argv) == 1
+    assert "missing-eps-term" in capsys.readouterr().out
+    assert main(["check", "si_ref.diffusion.steps:ddim_step", "--quantity", "ddim_step", "--case",
+                 "diffusion-2d-cosine", "--max-examples", "5"]) == 0
+    capsys.readouterr()
+    folder = tmp_path / "golden"
+    assert main(["golden", "write", "--out", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["golden", "verify", str(folder), f"{wrong}:ddim", "--quantity", "ddim_step",
+                 "--case", "diffusion-2d-vp-linear"]) == 1
+    assert "missing-eps-term" in capsys.readouterr().out

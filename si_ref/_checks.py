@@ -97,7 +97,7 @@ def as_bool(value, name: str) -> bool:
     return bool(value)
 
 
-def as_times(t, name: str = "t") -> np.ndarray:
+def as_times(t, name: str = "t", *, meaning: str = "t = 0 is the base, t = 1 the target") -> np.ndarray:
     """Validate times and return them as a new float64 array of the same shape.
 
     Accepted: Python or NumPy real numbers (integers included, so ``gamma(1)``
@@ -129,7 +129,7 @@ def as_times(t, name: str = "t") -> np.ndarray:
         bad = float(out[outside].ravel()[0])
         raise ValueError(
             f"{name} must lie in the closed interval [0, 1]; received {bad!r}. "
-            f"Rescale or clip your times into [0, 1] (t = 0 is the base, t = 1 the target)."
+            f"Rescale or clip your times into [0, 1] ({meaning})."
         )
     return out
 

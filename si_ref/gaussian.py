@@ -470,6 +470,19 @@ class GaussianCase:
         _check_reachable(log_joint, x, block.start)
         return _Evaluation(state, False, w[..., 0], log_joint, _softmax(log_joint, axis=1))
 
+    def _refuse_infinite_derivatives(self, t):
+        """A clear error where a non-finite field value comes from an infinite α̇ or β̇ (not from large x)."""
+        times = np.unique(np.reshape(t, -1))
+        _, alpha_dot, _, beta_dot, _, _ = self._coefficients(times)
+        infinite = ~(np.isfinite(alpha_dot) & np.isfinite(beta_dot))
+        if infinite.any():
+            raise ValueError(
+                f"alpha_dot or beta_dot of {type(self.interpolant).__name__} is infinite at t = "
+                f"{times[infinite][:5].tolist()}: the velocity, drift and divergence are formed from them and are "
+                f"undefined there (their limit may be finite). Evaluate them at other times; for a diffusion path, "
+                f"DiffusionCase.flow_velocity is finite at tau = 0."
+            )
+
     def _blockwise(self, x, t, compute) -> tuple:
         """Validate (x, t) and apply ``compute`` to the evaluation of each block of points.
 
@@ -494,7 +507,11 @@ class GaussianCase:
             block = slice(start, min(start + rows, n))
             with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
                 values = compute(evaluate(block))
-            _check_finite_values(values, x, block.start)
+            try:
+                _check_finite_values(values, x, block.start)
+            except ValueError:
+                self._refuse_infinite_derivatives(t)
+                raise
             if outputs is None:
                 if block.stop == n:                              # one block: its results are the outputs
                     return tuple(np.ascontiguousarray(v) for v in values)

@@ -194,7 +194,7 @@ def field_mistakes():
         ("diffusion_denoised", "time-reversed", V, on_the_other_clock(V, "denoised")),
         ("diffusion_denoised", "alpha-beta-swapped", V, swapped_level(V, "denoised")),
         ("diffusion_denoised", "t-wrong-axis", V, torch_style(V, lambda c, x, t, a, s: (x - s * c.epsilon(x, t)) / a)),
-        ("diffusion_v", "sign-flip", V, v_other_sign(V)),
+        ("diffusion_v", "v-sign", V, v_other_sign(V)),
         ("diffusion_v", "time-reversed", V, on_the_other_clock(V, "v")),
         ("diffusion_v", "alpha-beta-swapped", V, swapped_level(V, "v")),
         ("diffusion_v", "t-wrong-axis", V,

@@ -440,3 +440,13 @@ def test_float32_input_gives_float64_and_inputs_are_not_modified():
     np.testing.assert_array_equal(x, x_copy)
     np.testing.assert_array_equal(a, a_copy)
     np.testing.assert_allclose(case.denoised(x, 0.4), case.denoised(x.astype(np.float64), 0.4), rtol=1e-15)
+
+
+def test_si_ref_velocity_of_a_vp_path_names_the_infinite_derivative_at_the_data_end():
+    """At t = 1 (τ = 0) α̇ = −σ̇(0) = −∞: si_ref's velocity is refused with that reason (not "rescale the
+    points"), while the diffusion flow velocity, its finite limit, is returned."""
+    case = DiffusionCase(si_ref.Gaussian(np.zeros(2), np.eye(2)), VPLinearPath())
+    x = np.ones((2, 2))
+    with pytest.raises(ValueError, match=r"alpha_dot or beta_dot of DiffusionInterpolant is infinite at t = \[1.0\]"):
+        case.interpolant_case().velocity(x, 1.0)
+    assert np.isfinite(case.flow_velocity(x, 0.0)).all()

@@ -13,7 +13,7 @@ import doctest
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from si_ref.diffusion import discrete
@@ -324,3 +324,16 @@ BAD = [
 @pytest.mark.parametrize("call, exception, fragments", [case[1:] for case in BAD], ids=[case[0] for case in BAD])
 def test_bad_inputs_raise_naming_the_argument(call, exception, fragments):
     assert_raises_naming(call, exception, fragments)
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 2000))
+def test_squaredcos_with_max_beta_one_ends_at_zero_terminal_snr(count):
+    """β_(T−1) = 1 − f(1)/f((T−1)/T) = 1 exactly, whatever the rounding of the angles."""
+    schedule = DiscreteSchedule.squaredcos_cap_v2(count, max_beta=1.0)
+    assert schedule.betas[-1] == 1.0 and schedule.alphas_cumprod[-1] == 0.0
+
+
+def test_rescale_refuses_a_schedule_that_loses_no_signal():
+    with pytest.raises(ValueError, match="schedule must lose signal"):
+        rescale_zero_terminal_snr(DiscreteSchedule(np.full(3, 1e-20)))

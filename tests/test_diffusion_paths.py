@@ -61,8 +61,8 @@ QUANTITIES = ("a", "a_dot", "sigma", "sigma_dot", "sigma_sigma_dot", "log_snr", 
               "diffusion_squared")
 RTOL = 1e-13
 
-#: Known loss of digits (reported): ZeroTerminalSNRPath forms a − a(1) by subtraction, so near τ = 1 its
-#: relative error is ~eps a(1)/(a − a(1)) (1.9e-5 measured at τ = 1 − 1e-12 for the VP default).
+#: ZeroTerminalSNRPath needs a − a(1) near τ = 1; the VP path gives it as a(1) expm1(...) (no cancellation),
+#: so the tolerances above hold at τ = 1 − 1e-12 too.
 
 # --- the oracle ----------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ Gaussian conditioning, Monte Carlo with standard errors, and exact flows (fitted
 Oracles, none of them the step's formula restated:
 
 * identities the papers state: DDIM (η = 0) is DPM-Solver++(1S) at (√ᾱ, √(1 − ᾱ)) (Lu et al.
-  2022, Sec. 4.1) and Euler in σ/a for x/a (Karras et al. 2022, Sec. 4); DPM-Solver++(1S) with
+  2022, Sec. 4.1) and Euler in σ/a for x/a (Karras et al. 2022, Sec. 3); DPM-Solver++(1S) with
   a = 1 is Euler in σ; DDIM with η = 1 is DDPM (Song et al. 2021, Sec. 4.1);
 * Gaussian data N(m, S): the exact ε̂ = σ(a²S + σ²I)⁻¹(x − a m) and conditional means of the
   forward processes, computed by Gaussian conditioning with scipy, at 50 digits with mpmath
@@ -485,3 +485,16 @@ BAD = [
 @pytest.mark.parametrize("call, exception, fragments", [case[1:] for case in BAD], ids=[case[0] for case in BAD])
 def test_bad_inputs_raise_naming_the_argument(call, exception, fragments):
     assert_raises_naming(call, exception, fragments)
+
+
+def test_ddim_variance_refuses_a_zero_previous_level():
+    with pytest.raises(ValueError, match="alpha_bar_prev must be > 0"):
+        ddim_variance(0.0, 0.0)
+
+
+@pytest.mark.parametrize("level_prev", [(0.9, 0.1), (1.0, 0.0)], ids=["less-noisy", "the-data"])
+def test_dpm_solver_pp_2m_refuses_a_previous_level_that_is_not_noisier(level_prev):
+    """The 2M step extrapolates from the denoised value of the step before, taken at a noisier level."""
+    x = np.ones((2, 2))
+    with pytest.raises(ValueError, match="level_prev must be noisier than level"):
+        dpm_solver_pp_2m_step(x, x, x, level_prev, (0.6, 0.8), (0.8, 0.6))

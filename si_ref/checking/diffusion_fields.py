@@ -109,7 +109,7 @@ def diffusion_field_quantities() -> list:
             plain="x̂ = E[x_data | x_τ = x], the x0-prediction (EDM's D)"),
         DiffusionFieldQuantity(
             "diffusion_v", f"v̂ = E[a ε − σ x_data | x_τ = x] = a ε̂ − σ x̂, the v-prediction (Salimans & Ho); {call}.",
-            v, (mistake("sign-flip", ("σ x̂ − a ε̂: v with the opposite sign", negated(v))),)
+            v, (mistake("v-sign", ("σ x̂ − a ε̂: v with the opposite sign", negated(v))),)
             + _common(v, "v"), method="v", plain="v̂ = a ε̂ − σ x̂, the v-prediction (Salimans & Ho 2022)"),
         DiffusionFieldQuantity(
             "diffusion_score", f"s = ∇ log ρ_τ(x) = −ε̂/σ; {call}.",

@@ -137,7 +137,11 @@ def _ddim(*, eta=None, sign=1.0, eps_term=True, roots=True, variance="eta2", alp
             x0 = _x0_hat(io, sign=sign)
             out = np.sqrt(abp) * x0
             if eps_term:
-                out = out + np.sqrt(max(1.0 - abp - s2, 0.0)) * sign * io["eps"]
+                if variance == "eta2":    # 1 − ᾱ_prev − σ_η², written without the cancellation as ᾱ_prev → 1
+                    direction2 = (1.0 - abp) * ((1.0 - e**2) * (abp - ab) + ab * (1.0 - abp)) / (abp * (1.0 - ab))
+                else:                     # a mistake's form: where its variance exceeds 1 − ᾱ_prev, no direction
+                    direction2 = max(1.0 - abp - s2, 0.0)
+                out = out + np.sqrt(direction2) * sign * io["eps"]
         else:
             x0 = _x0_hat(io, roots=False, sign=sign)
             out = abp * x0 + ((1.0 - abp) * sign * io["eps"] if eps_term else 0.0)

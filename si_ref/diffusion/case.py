@@ -47,7 +47,7 @@ from ..distributions import Gaussian, GaussianMixture
 from ..gaussian import GaussianCase, GaussianComponents
 from ..interpolants import Interpolant
 from ..schedules import GammaSchedule, ZeroGamma
-from .paths import DiffusionPath
+from .paths import TAU_MEANING, DiffusionPath
 
 __all__ = ["DiffusionCase", "PREDICTION_TYPES"]
 
@@ -204,7 +204,7 @@ class DiffusionCase:
 
     def _levels(self, tau):
         path = self._require_path()
-        t = as_times(tau, "tau")
+        t = as_times(tau, "tau", meaning=TAU_MEANING)
         return t, path._a(t), path._sigma(t)
 
     def epsilon(self, x, tau) -> np.ndarray:

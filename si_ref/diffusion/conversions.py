@@ -40,7 +40,7 @@ import numpy as np
 
 from .._checks import as_points, as_positive_real, as_times
 from .case import PREDICTION_TYPES
-from .paths import DiffusionPath
+from .paths import TAU_MEANING, DiffusionPath
 
 __all__ = [
     "convert_prediction",
@@ -194,7 +194,7 @@ class PredictionFromPrediction:
 
     def __call__(self, x, tau):
         x = as_points(x, "x")
-        t = as_times(tau, "tau")
+        t = as_times(tau, "tau", meaning=TAU_MEANING)
         p = _model_output(self.model, x, tau, "model")
         P = self.path
         return convert_prediction(p, x, a=P._a(t), sigma=P._sigma(t), source=self.source, target=self.target,
@@ -237,7 +237,7 @@ class PredictionFromInterpolantField:
         source, sign = _DIFFUSION_OF[field]
 
         def model(x, tau):
-            t = 1.0 - as_times(tau, "tau")
+            t = 1.0 - as_times(tau, "tau", meaning=TAU_MEANING)
             return sign * _model_output(field_, x, t[()] if t.ndim == 0 else t, "field_")
         self.converter = PredictionFromPrediction(model, path, source, target)
 
@@ -268,7 +268,7 @@ class ReparametrisedPrediction:
 
     def __call__(self, x, tau):
         x = as_points(x, "x")
-        t = as_times(tau, "tau")
+        t = as_times(tau, "tau", meaning=TAU_MEANING)
         P, Q = self.source_path, self.target_path
         tau_p = np.asarray(P.tau_of_log_snr(Q.log_snr(t)))
         a_p, s_p, a_q, s_q = P._a(tau_p), P._sigma(tau_p), Q._a(t), Q._sigma(t)
@@ -312,9 +312,13 @@ def edm_preconditioning(sigma, sigma_data: float = 0.5) -> EDMPreconditioning:
     so that :math:`D(x; \sigma) = c_{\mathrm{skip}} x + c_{\mathrm{out}} F(c_{\mathrm{in}} x; c_{\mathrm{noise}})`.
     σ > 0 (c_noise is −inf at 0).
     """
-    s = np.asarray(sigma, dtype=np.float64)
+    s = np.asarray(sigma)
+    if s.dtype.kind not in "iuf":
+        raise TypeError(f"sigma must be real numbers > 0; received dtype {s.dtype}. Pass floats.")
+    s = s.astype(np.float64)
     if not np.isfinite(s).all() or (s <= 0).any():
-        raise ValueError(f"sigma must be finite numbers > 0 (c_noise = ln(sigma)/4); received {sigma!r}.")
+        raise ValueError(f"sigma must be finite numbers > 0 (c_noise = ln(sigma)/4); received {sigma!r}. "
+                         f"EDM's denoiser at sigma = 0 is the identity: skip the network there.")
     sd = as_positive_real(sigma_data, "sigma_data")
     total = s**2 + sd**2
     return EDMPreconditioning(sd**2 / total, s * sd / np.sqrt(total), 1.0 / np.sqrt(total), 0.25 * np.log(s))

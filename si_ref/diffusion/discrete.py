@@ -241,6 +241,7 @@ class DiscreteSchedule:
         u = (0.5 * np.pi / (1.0 + COSINE_OFFSET)) * ((count - k) / count)       # u_k = π/2 (1 − k/T)/(1 + s)
         step = 0.5 * np.pi / ((1.0 + COSINE_OFFSET) * count)                    # u_k − u_(k+1), exactly
         betas = np.sin(step) * np.sin(u[:-1] + u[1:]) / np.sin(u[:-1]) ** 2      # 1 − sin²u_(n+1)/sin²u_n
+        betas[-1] = 1.0                     # u_T = 0: f(1) = 0 exactly (the rounded u_(T−1) ≠ step can miss it)
         return cls(np.minimum(betas, cap))
 
     @classmethod
@@ -317,6 +318,11 @@ def rescale_zero_terminal_snr(schedule) -> DiscreteSchedule:
         )
     a, betas = schedule.a, schedule.betas
     first, last = a[0], a[-1]
+    if not first > last:
+        raise ValueError(
+            f"schedule must lose signal to be rescaled: √ᾱ_0 = {first!r} and √ᾱ_(T−1) = {last!r} are equal "
+            f"(the betas are too small to change ᾱ in float64). Use larger betas."
+        )
     scale = first / (first - last)
     r = scale * (a - last)                                                 # √ᾱ' = c (√ᾱ − √ᾱ_last)
     r[-1] = 0.0                                                            # exactly: a − a_last = 0 there

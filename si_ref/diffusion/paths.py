@@ -57,8 +57,12 @@ __all__ = [
 ]
 
 
+#: How τ is read, for the error messages of out-of-range times.
+TAU_MEANING = "tau = 0 is the data, tau = 1 the noise"
+
+
 def _as_taus(tau, name: str = "tau") -> np.ndarray:
-    return as_times(tau, name)
+    return as_times(tau, name, meaning=TAU_MEANING)
 
 
 def _where_positive(value: np.ndarray, numerator: np.ndarray) -> np.ndarray:
@@ -422,7 +426,7 @@ class EDMPath(DiffusionPath):
 
     :math:`a = 1`, :math:`\sigma(\tau) = \sigma_{\max}\tau`, so EDM's time is
     :math:`t = \sigma = \sigma_{\max}\tau`; the probability-flow ODE is
-    :math:`dx/d\sigma = (x - D(x; \sigma))/\sigma` (eq. (3) with σ(t) = t).
+    :math:`dx/d\sigma = (x - D(x; \sigma))/\sigma` (eq. (1) with σ(t) = t and the score of eq. (3)).
     The sampling grid and the preconditioning are in :mod:`si_ref.diffusion.discrete`
     (``edm_sigmas``) and :mod:`si_ref.diffusion.conversions` (``edm_preconditioning``).
     """
@@ -502,9 +506,12 @@ class DiffusionInterpolant(Interpolant):
     :math:`x_t = \sigma(1 - t)\, x_0 + a(1 - t)\, x_1` with :math:`x_0 = \varepsilon \sim N(0, I)`
     and :math:`x_1` the data: :math:`\alpha(t) = \sigma(1 - t)`, :math:`\beta(t) = a(1 - t)`,
     :math:`\dot\alpha(t) = -\dot\sigma(1 - t)`, :math:`\dot\beta(t) = -\dot a(1 - t)`, γ = 0.
-    The boundary values are the path's (α(0) = σ(1) need not be 1); fields that need
-    :math:`\dot\alpha` (si_ref's drift and velocity) are infinite where σ̇ is (use
-    :class:`si_ref.diffusion.DiffusionCase` there).
+    ``kind`` is "one-sided" in the sense that matters to :class:`si_ref.GaussianCase`
+    (x_0 ~ N(0, I) is the noise, γ = 0), but the boundary values are the path's, not
+    those of si_ref's one-sided families (α(0) = σ(1) need not be 0 or 1). si_ref's
+    drift and velocity of this interpolant are formed from α̇ and raise a ``ValueError``
+    where σ̇ is infinite (t = 1 of VP paths); :meth:`si_ref.diffusion.DiffusionCase.flow_velocity`
+    gives the finite limit there.
     """
 
     path: DiffusionPath

@@ -198,7 +198,7 @@ def ddpm_step(eps, x, alpha_bar, alpha_bar_prev, noise, *, clip_denoised=None):
         x_{\mathrm{prev}} = \tilde\mu + \sqrt{\tilde\beta}\, z .
 
     :math:`\tilde\mu, \tilde\beta` are the mean and variance of the forward posterior
-    :math:`q(x_{\mathrm{prev}} \mid x, x_0)` at :math:`x_0 = \hat x_0`. The same as
+    :math:`q(x_{\mathrm{prev}} \mid x, x_0)` at :math:`x_0 = \hat x_0`. Without clipping, the same as
     :func:`ddim_step` with η = 1 (Song et al. 2021, Sec. 4.1).
 
     Parameters
@@ -279,6 +279,8 @@ def ddim_variance(alpha_bar, alpha_bar_prev):
         ) from None
     if (ab == 1.0).any():
         raise ValueError("alpha_bar must be < 1 (the variance divides by 1 − ᾱ); received alpha_bar=1.0.")
+    if (abp == 0.0).any():
+        raise ValueError("alpha_bar_prev must be > 0 (the variance divides by ᾱ_prev); received alpha_bar_prev=0.0.")
     behind = abp < ab
     if behind.any():
         raise ValueError(
@@ -303,7 +305,7 @@ def ddim_step(eps, x, alpha_bar, alpha_bar_prev, eta=0.0, noise=None, *, clip_de
             + \sqrt{1 - \bar\alpha_{\mathrm{prev}} - \sigma_\eta^2}\,\hat\varepsilon + \sigma_\eta z .
 
     η = 0 is the deterministic DDIM (the first-order DPM-Solver++ step, Lu et al. 2022,
-    and Euler in :math:`\sigma/a` for :math:`x/a`, Karras et al. 2022, Sec. 4); η = 1 is the DDPM
+    and Euler in :math:`\sigma/a` for :math:`x/a`, Karras et al. 2022, Sec. 3); η = 1 is the DDPM
     step (:func:`ddpm_step`). The coefficient of ε̂ is computed as
     :math:`\sqrt{(1 - \bar\alpha_{\mathrm{prev}})\,[(1 - \eta^2)(\bar\alpha_{\mathrm{prev}} - \bar\alpha)
     + \bar\alpha(1 - \bar\alpha_{\mathrm{prev}})] / (\bar\alpha_{\mathrm{prev}}(1 - \bar\alpha))}`, the same
@@ -648,6 +650,12 @@ def dpm_solver_pp_2m_step(denoised, denoised_prev, x, level_prev, level, level_n
         raise ValueError(
             "level_prev must differ from level in λ = log(a/σ) (h_prev = 0 makes r = h_prev/h zero). "
             "Pass the level the previous denoised value was evaluated at."
+        )
+    if (h_prev < 0.0).any() or (sigma_prev == 0.0).any():
+        raise ValueError(
+            "level_prev must be noisier than level (λ_prev = log(a_prev/σ_prev) < λ, σ_prev > 0): the 2M step "
+            "uses the denoised value of the step before, taken at a noisier level; received a level_prev with "
+            "λ_prev >= λ. Pass the level the previous denoised value was evaluated at."
         )
     half_inverse_r = h / (2.0 * h_prev)                                           # 1/(2r) = h/(2 h_prev)
     combined = (1.0 + half_inverse_r) * denoised - half_inverse_r * denoised_prev

@@ -143,6 +143,13 @@ def _given(ex, source):
     return stored if stored is not None else _prediction(source)(ex)
 
 
+def _conversion_inputs(source):
+    """The prediction and x of a conversion's call (the prediction as :func:`_given`)."""
+    def inputs(ex):
+        return _given(ex, source), ex.x
+    return inputs
+
+
 def _formula_form(source, formula):
     """``formula(p, x, a, σ)`` of the given prediction, with a and σ as columns."""
     def value(ex):
@@ -150,14 +157,19 @@ def _formula_form(source, formula):
     return value
 
 
-def _per_column_form(source, formula):
-    """The formula with per-row levels broadcast along the columns (a * x with a of shape (n,), n = d)."""
+def _per_column_form(formula, inputs):
+    """``formula(*inputs(ex), a, σ)`` with per-row levels broadcast along the columns (a * x with a of shape (n,),
+    n = d); None where that gives the right value (one level for the batch, or n != d).
+
+    ``inputs(ex)`` gives the arguments before (a, σ): the prediction and x of a conversion, x_data and the
+    noise of a target; it is called only where the form is defined.
+    """
     def value(ex):
         a, sigma = np.asarray(ex["a"], dtype=np.float64), np.asarray(ex["sigma"], dtype=np.float64)
-        n, d = ex.x.shape
+        n, d = ex.points.shape
         if a.ndim == 0 or n != d or (np.all(a == a[0]) and np.all(sigma == sigma[0])):
             return None
-        return formula(_given(ex, source), ex.x, a[None, :], sigma[None, :])
+        return formula(*inputs(ex), a[None, :], sigma[None, :])
     return value
 
 
@@ -207,7 +219,7 @@ def diffusion_conversion_quantities() -> list:
         if (source, target) in _NO_NEGATION:   # a sign error of the whole result, where no form above is one
             mistakes.insert(1, sign_flip(exact))
         mistakes.append(mistake("t-wrong-axis", ("levels of shape (n,) broadcast along the columns (a * x with n = d)",
-                                                 _per_column_form(source, formula))))
+                                                 _per_column_form(formula, _conversion_inputs(source)))))
         divisor = _divisor(source, target)
         if divisor is not None:
             mistakes.append(_guard(source, formula, *divisor))
@@ -250,14 +262,9 @@ def _target(formula):
     return value
 
 
-def _target_per_column(formula):
-    def value(ex):
-        a, sigma = np.asarray(ex["a"], dtype=np.float64), np.asarray(ex["sigma"], dtype=np.float64)
-        n, d = ex.x0.shape
-        if a.ndim == 0 or n != d or (np.all(a == a[0]) and np.all(sigma == sigma[0])):
-            return None
-        return formula(ex.x0, ex.z, a[None, :], sigma[None, :])
-    return value
+def _target_inputs(ex):
+    """x_data and the noise of a target's call."""
+    return ex.x0, ex.z
 
 
 def _own_target(function, name):
@@ -286,7 +293,8 @@ def diffusion_target_quantities() -> list:
                 mistake("variance-for-std", ("a x_data + σ² ε: the noise scaled by the variance",
                                              _target(lambda x0, z, a, s: a * x0 + s**2 * z))),
                 mistake("alpha-beta-swapped", ("σ x_data + a ε", _target(lambda x0, z, a, s: s * x0 + a * z))),
-                mistake("t-wrong-axis", ("levels of shape (n,) broadcast along the columns", _target_per_column(add))),
+                mistake("t-wrong-axis", ("levels of shape (n,) broadcast along the columns",
+                                         _per_column_form(add, _target_inputs))),
                 constant_factor(add_value)),
             source="", own=_own_target(DC.add_noise, "si_ref_add_noise"),
             plain="x = a x_data + σ ε: the noisy sample of a training step"),
@@ -301,7 +309,7 @@ def diffusion_target_quantities() -> list:
                 mistake("wrong-target", ("ε − x_data: the flow-matching target given for v",
                                          _target(lambda x0, z, a, s: z - x0))),
                 mistake("t-wrong-axis", ("levels of shape (n,) broadcast along the columns",
-                                         _target_per_column(velocity))),
+                                         _per_column_form(velocity, _target_inputs))),
                 constant_factor(velocity_value)),
             source="", own=_own_target(DC.velocity_target, "si_ref_velocity_target"),
             plain="v = a ε − σ x_data: the v-prediction target"),

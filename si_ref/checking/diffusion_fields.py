@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .diffusion_quantity import DiffusionFieldQuantity, column_of
-from .variants import additive_guard, at_reversed, constant_factor, mistake, negated, per_column, sign_flip
+from .variants import additive_guard, constant_factor, mistake, negated, sign_flip, time_reversed, wrong_axis
 
 __all__ = ["diffusion_field_quantities", "field_of"]
 
@@ -81,13 +81,17 @@ def _sigma_column(ex):
     return column_of(_level(ex)[1])
 
 
+#: The time-reversed form of a field in τ.
+_AT_ONE_MINUS_TAU = {1.0: "the value at 1 − τ"}
+
+
 def _common(exact, method):
     """The mistakes every field has: time reversed, a and σ exchanged, t broadcast along columns, a factor."""
     return (
-        mistake("time-reversed", ("the value at 1 − τ (the time map t = 1 − τ forgotten)", at_reversed(exact))),
+        time_reversed(exact, (1.0,), labels={1.0: "the value at 1 − τ (the time map t = 1 − τ forgotten)"}),
         mistake("alpha-beta-swapped", ("a and σ exchanged: x read as σ x_data + a ε",
                                        _at_swapped_level(method + "_at"))),
-        mistake("t-wrong-axis", ("row i, column j evaluated at τ[j]", per_column(exact))),
+        wrong_axis(exact, time="τ"),
         constant_factor(exact),
     )
 
@@ -116,9 +120,9 @@ def diffusion_field_quantities() -> list:
             s, (sign_flip(s),
                 mistake("score-scaling", ("−ε̂: the division by σ forgotten", _score_over(0)),
                         ("−ε̂/σ²: divided by the variance σ² instead of σ", _score_over(2))),
-                mistake("time-reversed", ("the value at 1 − τ", at_reversed(s))),
+                time_reversed(s, (1.0,), labels=_AT_ONE_MINUS_TAU),
                 mistake("alpha-beta-swapped", ("a and σ exchanged", _at_swapped_level("score_at"))),
-                mistake("t-wrong-axis", ("row i, column j evaluated at τ[j]", per_column(s))),
+                wrong_axis(s, time="τ"),
                 additive_guard(s, _sigma_column, "σ"),
                 constant_factor(s)),
             method="score", plain="s = ∇ log ρ_τ(x) = −ε̂/σ (τ = 0 the data)"),
@@ -127,13 +131,13 @@ def diffusion_field_quantities() -> list:
             f"u = dx/dτ = E[ȧ x_data + σ̇ ε | x] = ȧ x̂ − σσ̇ s, the probability-flow velocity (diffusers' "
             f"'flow' target ε − x_data on rectified flow); {call}.",
             u, (mistake("sign-flip", ("x_data − ε convention: −u", negated(u))),
-                mistake("time-reversed", ("si_ref's velocity at t = τ: −u(x, 1 − τ)", at_reversed(u, -1.0)),
-                        ("u(x, 1 − τ)", at_reversed(u))),
+                time_reversed(u, (-1.0, 1.0), labels={-1.0: "si_ref's velocity at t = τ: −u(x, 1 − τ)",
+                                                      1.0: "u(x, 1 − τ)"}),
                 mistake("factor-two", ("f x − g² s: the reverse-SDE drift for the probability flow f x − ½ g² s",
                                        _drift_with(1.0))),
                 mistake("alpha-beta-swapped", ("ε̂ and x̂ exchanged: ȧ ε̂ + σ̇ x̂",
                                                lambda ex: _swapped_flow(ex))),
-                mistake("t-wrong-axis", ("row i, column j evaluated at τ[j]", per_column(u))),
+                wrong_axis(u, time="τ"),
                 constant_factor(u)),
             method="flow_velocity", plain="u = dx/dτ = ȧ x̂ − σσ̇ s, the flow velocity (ε − x_data on RF)"),
         DiffusionFieldQuantity(
@@ -143,8 +147,8 @@ def diffusion_field_quantities() -> list:
             reverse, (mistake("score-term-sign", ("f x + g² s", _drift_with(-1.0))),
                       mistake("score-term-missing", ("f x − ½ g² s: the probability-flow ODE drift", _drift_with(0.5))),
                       sign_flip(reverse),
-                      mistake("time-reversed", ("the value at 1 − τ", at_reversed(reverse))),
-                      mistake("t-wrong-axis", ("row i, column j evaluated at τ[j]", per_column(reverse))),
+                      time_reversed(reverse, (1.0,), labels=_AT_ONE_MINUS_TAU),
+                      wrong_axis(reverse, time="τ"),
                       constant_factor(reverse)),
             method="reverse_sde_drift", plain="f x − g² s: the reverse-SDE drift in τ (where a > 0)"),
     ]

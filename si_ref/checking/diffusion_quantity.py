@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 from .. import references as named
 from .. import strategies as sis
 from ..diffusion.case import DiffusionCase
-from .draw import FAR, TimeRange, draw_n, draw_times, fixed_times, unit_points
+from .draw import FAR, TimeRange, draw_bulk, draw_n, draw_times, far_points, fixed_times, unit_points
 from .example import Example
 from .quantity import Quantity
 
 __all__ = ["DiffusionExample", "DiffusionFieldQuantity", "LevelQuantity", "DiffusionStepQuantity", "ShiftQuantity",
-           "level_points", "fixed_level_points", "LEVEL_MARGIN", "FIXED_LEVELS", "column_of"]
+           "points_at_levels", "level_points", "fixed_level_points", "LEVEL_MARGIN", "FIXED_LEVELS", "column_of"]
 
 #: A conversion that divides by a (or σ) is checked where a/(a + σ) (or σ/(a + σ)) is at least this: closer
 #: to the end the division amplifies the rounding of its input by (a + σ)/a in any implementation.
@@ -100,37 +100,35 @@ class DiffusionExample(Example):
 
 # --- points at a noise level ----------------------------------------------------------------------
 
-def _components(case: DiffusionCase, a: float, sigma: float):
-    return case.components_at(float(a), float(sigma))
-
-
 def fixed_level_points(case: DiffusionCase, a: float, sigma: float) -> np.ndarray:
-    """Each component mean a m_k of the law of x = a x_data + σ ε, then far points: ±FAR along the first
-    axis, (40, ..., 40) and FAR times a unit vector with every coordinate nonzero. Shape (P + 4, d)."""
-    d = case.dim
-    means = _components(case, a, sigma).means
-    e1 = np.zeros(d)
-    e1[0] = 1.0
-    oblique = np.arange(1.0, d + 1.0) * (-1.0) ** np.arange(d)
-    far = np.stack([FAR * e1, -FAR * e1, np.full(d, 40.0), FAR * oblique / np.linalg.norm(oblique)])
-    return np.concatenate([means, far])
+    """Each component mean a m_k of the law of x = a x_data + σ ε, then the far points of
+    :func:`~si_ref.checking.draw.far_points`. Shape (P + 4, d)."""
+    means = case.components_at(float(a), float(sigma)).means
+    return np.concatenate([means, far_points(case.dim)])
+
+
+def points_at_levels(case: DiffusionCase, a, sigma, pick, u) -> np.ndarray:
+    """Row i at a_i m_p + L u_i, L Lᵀ = a_i² S_p + σ_i² I, for component p = ``pick[i]`` at row i's level.
+
+    a, σ and ``pick`` have shape (n,), ``u`` shape (n, d). One row at a time with ``@`` (BLAS), where
+    :func:`~si_ref.checking.draw.points_in_components` sums with ``einsum``: the two differ in the last
+    bit, and each fixes the stored golden vectors and the drawn inputs of its checks.
+    """
+    out = np.empty(u.shape)
+    for i in range(u.shape[0]):
+        comps = case.components_at(float(a[i]), float(sigma[i]))
+        out[i] = comps.means[pick[i]] + np.linalg.cholesky(comps.covs[pick[i]]) @ u[i]
+    return out
 
 
 def level_points(data, case: DiffusionCase, a, sigma, n: int) -> np.ndarray:
     """Row i at a m_p + L_p u_i with |u| <= 3, L_p L_pᵀ = a² S_p + σ² I, at row i's level: in the bulk."""
-    d = case.dim
-    u = unit_points(data, n, d)
+    pick, u = draw_bulk(data, n, case.dim, case.components_at(1.0, 0.0).weights.size)
+    # placed at the level scaled to a + σ = 1, then scaled back: the covariance is SPD whatever the size of a and σ
     a_rows = np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
     s_rows = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (n,))
-    k = case.components_at(1.0, 0.0).weights.size
-    pick = data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n), label="component")
-    out = np.empty((n, d))
-    for i in range(n):
-        # the factor of the covariance at the level scaled to a + σ = 1 (SPD whatever the size of a and σ)
-        r = a_rows[i] + s_rows[i]
-        comps = _components(case, a_rows[i] / r, s_rows[i] / r)
-        out[i] = r * (comps.means[pick[i]] + np.linalg.cholesky(comps.covs[pick[i]]) @ u[i])
-    return out
+    r = a_rows + s_rows
+    return r[:, None] * points_at_levels(case, a_rows / r, s_rows / r, pick, u)
 
 
 def _short(value) -> str:

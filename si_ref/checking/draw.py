@@ -34,8 +34,9 @@ from hypothesis import strategies as st
 from .. import strategies as sis
 from ..gaussian import GaussianCase
 
-__all__ = ["TimeRange", "time_range", "fixed_times", "draw_times", "draw_n", "unit_points", "bulk_points",
-           "mode_and_far_points", "process_independent_draws", "FAR"]
+__all__ = ["TimeRange", "time_range", "fixed_times", "draw_times", "draw_n", "unit_points", "draw_bulk",
+           "points_in_components", "bulk_points", "far_points", "mode_and_far_points", "process_independent_draws",
+           "FAR"]
 
 #: Largest |x| of the far points tried at every check.
 FAR = 1e3
@@ -132,29 +133,45 @@ def unit_points(data, n, d, bound=3.0):
     return np.array(data.draw(st.lists(rows, min_size=n, max_size=n), label="u"), dtype=np.float64).reshape(n, d)
 
 
+def draw_bulk(data, n: int, d: int, n_components: int):
+    """The drawn part of n points in the bulk: u of shape (n, d) with |u| <= 3, then each row's component
+    (``pick``, integers of shape (n,)); returns (pick, u). The points are placed by :func:`points_in_components`
+    or, at a diffusion noise level, by :func:`~si_ref.checking.diffusion_quantity.points_at_levels`."""
+    u = unit_points(data, n, d)
+    pick = np.array(data.draw(st.lists(st.integers(0, n_components - 1), min_size=n, max_size=n), label="component"))
+    return pick, u
+
+
+def points_in_components(components, pick, u) -> np.ndarray:
+    """Row i at μ + L u_i with μ, Σ = L Lᵀ the mean and covariance of component ``pick[i]`` of row i's law.
+
+    ``components`` has means of shape (n, P, d) and covariances (n, P, d, d) (one law per row, e.g.
+    ``case.components(t)`` for t of shape (n,)); ``pick`` has shape (n,), ``u`` shape (n, d).
+    """
+    rows = np.arange(len(pick))
+    chol = np.linalg.cholesky(components.covs[rows, pick])
+    return components.means[rows, pick] + np.einsum("nij,nj->ni", chol, u)
+
+
 def bulk_points(data, case: GaussianCase, t, n):
     """Points μ_p(t_i) + L_p(t_i) u_i with |u| <= 3: in the bulk of a component of ρ_t."""
-    d = case.dim
-    u = unit_points(data, n, d)
     times = np.broadcast_to(np.asarray(t, dtype=np.float64), (n,))
-    components = case.components(times)
-    pick = np.array(data.draw(st.lists(st.integers(0, case.n_pairs - 1), min_size=n, max_size=n), label="component"))
-    rows = np.arange(n)
-    means = components.means[rows, pick]
-    chol = np.linalg.cholesky(components.covs[rows, pick])
-    return means + np.einsum("nij,nj->ni", chol, u)
+    return points_in_components(case.components(times), *draw_bulk(data, n, case.dim, case.n_pairs))
 
 
-def mode_and_far_points(case: GaussianCase, t: float) -> np.ndarray:
-    """Each component mean of ρ_t, then points far from every mode: ±FAR along the first axis, (40, ..., 40),
-    and FAR times a fixed unit vector with every coordinate nonzero. Shape (P + 4, d)."""
-    d = case.dim
-    means = case.components(np.array([t])).means[0]
+def far_points(d: int) -> np.ndarray:
+    """Points far from every mode: ±FAR along the first axis, (40, ..., 40), and FAR times a fixed unit
+    vector with every coordinate nonzero. Shape (4, d)."""
     e1 = np.zeros(d)
     e1[0] = 1.0
     oblique = np.arange(1.0, d + 1.0) * (-1.0) ** np.arange(d)
-    far = np.stack([FAR * e1, -FAR * e1, np.full(d, 40.0), FAR * oblique / np.linalg.norm(oblique)])
-    return np.concatenate([means, far])
+    return np.stack([FAR * e1, -FAR * e1, np.full(d, 40.0), FAR * oblique / np.linalg.norm(oblique)])
+
+
+def mode_and_far_points(case: GaussianCase, t: float) -> np.ndarray:
+    """Each component mean of ρ_t, then the :func:`far_points`. Shape (P + 4, d)."""
+    means = case.components(np.array([t])).means[0]
+    return np.concatenate([means, far_points(case.dim)])
 
 
 # --- the same draws whatever the process has loaded -------------------------------------------------

@@ -32,7 +32,7 @@ from ..samplers import EULER_TABLEAU, HEUN_TABLEAU, RK4_TABLEAU, ButcherTableau,
 from ..samplers import SDETerm, StochasticHeun
 from .example import Example, eps_column
 from .quantity import StepQuantity
-from .variants import mistake, per_column
+from .variants import mistake, per_column, wrong_axis
 
 __all__ = ["step_quantities", "MIDPOINT_TABLEAU", "THREE_EIGHTHS_TABLEAU"]
 
@@ -206,7 +206,7 @@ def _sde_step_quantities():
                         ("2ε √dt ξ (σ² used for σ)", _euler_maruyama(lambda ex, e: 2.0 * e * np.sqrt(ex.dt)))),
                 mistake("sign-flip", ("x − b_F dt + √(2ε dt) ξ (drift sign)",
                                       lambda ex: exact(ex) - 2.0 * _forward_drift(ex, ex.x, ex.t) * ex.dt)),
-                mistake("t-wrong-axis", ("row i, column j evaluated at t[j]", per_column(exact))),
+                wrong_axis(exact),
             ),
             domain=lambda ref: _STEP_DOMAIN, needs_eps=True, field_name="forward_drift", stochastic=True,
             own=_own_sde_step(EulerMaruyama(), "si_ref_euler_maruyama_step"),
@@ -225,7 +225,7 @@ def _sde_step_quantities():
                                     lambda ex: heun(Example(ex.reference, ex.t, x=ex.x, eps=ex.eps, dt=ex.dt,
                                                             xi=ex.xi / np.sqrt(ex.dt))))),
                 mistake("sign-flip", ("x − dt (b_F + b_F(x̃))/2 + ... (drift sign)", _stochastic_heun(sign=-1.0))),
-                mistake("t-wrong-axis", ("row i, column j evaluated at t[j]", per_column(heun))),
+                wrong_axis(heun),
             ),
             domain=lambda ref: _STEP_DOMAIN, needs_eps=True, field_name="forward_drift", stochastic=True,
             own=_own_sde_step(StochasticHeun(), "si_ref_stochastic_heun_step"),

@@ -197,8 +197,14 @@ def sign_flip(fn) -> Mistake:
     return mistake("sign-flip", ("minus the exact value", negated(fn)))
 
 
-def time_reversed(fn, signs=(1.0, -1.0), *extra) -> Mistake:
-    labels = {1.0: "value at 1 − t", -1.0: "minus the value at 1 − t (d/dt changes sign)"}
+#: The forms of :func:`time_reversed` by sign, in si_ref's time t.
+_REVERSED_LABELS = {1.0: "value at 1 − t", -1.0: "minus the value at 1 − t (d/dt changes sign)"}
+
+
+def time_reversed(fn, signs=(1.0, -1.0), *extra, labels=None) -> Mistake:
+    """``sign * fn`` at 1 − t for each sign in ``signs``, then the ``extra`` forms; ``labels`` maps a sign to
+    its form's label (default: worded in si_ref's time t)."""
+    labels = _REVERSED_LABELS if labels is None else labels
     return mistake("time-reversed", *[(labels[s], at_reversed(fn, s)) for s in signs], *extra)
 
 
@@ -206,8 +212,9 @@ def swapped(fn) -> Mistake:
     return mistake("alpha-beta-swapped", ("α and β exchanged", on_swapped(fn)))
 
 
-def wrong_axis(fn) -> Mistake:
-    return mistake("t-wrong-axis", ("row i, column j evaluated at t[j]", per_column(fn)))
+def wrong_axis(fn, time="t") -> Mistake:
+    """Row i, column j evaluated at the j-th time (``time`` names it in the form: t, or τ for diffusion)."""
+    return mistake("t-wrong-axis", (f"row i, column j evaluated at {time}[j]", per_column(fn)))
 
 
 # --- fitted forms -----------------------------------------------------------------------------------

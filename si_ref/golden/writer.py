@@ -22,7 +22,9 @@ from ..checking.diffusion_quantity import (
     DiffusionStepQuantity,
     LevelQuantity,
     ShiftQuantity,
+    points_at_levels,
 )
+from ..checking.draw import points_in_components
 from ..checking.likelihood import LikelihoodQuantity
 from ..checking.losses import LossQuantity
 from ..checking.quantity import PathQuantity, StepQuantity, WrapperQuantity, wrapper_call
@@ -157,14 +159,17 @@ def _interpolant_vectors(v: _Vectors):
         v.entry("interpolant_dot", "interpolant", name, "f(t, x0, x1, z)", dot_keys, out)
 
 
+def _bulk_choices(weights, n: int, d: int, rng):
+    """Each row's component p ~ π, then u ~ N(0, I) cut at ±BULK (drawn in this order: the vectors depend on it)."""
+    pick = rng.choice(weights.size, size=n, p=weights)
+    u = np.clip(rng.standard_normal((n, d)), -BULK, BULK)
+    return pick, u
+
+
 def _bulk_points(case, t, rng) -> np.ndarray:
     """Row i drawn from ρ_{t[i]}: a component p ~ π, then μ_p + L_p u with u ~ N(0, I) cut at ±BULK."""
     components = case.components(t)
-    rows = np.arange(t.size)
-    pick = rng.choice(components.weights.size, size=t.size, p=components.weights)
-    u = np.clip(rng.standard_normal((t.size, case.dim)), -BULK, BULK)
-    chol = np.linalg.cholesky(components.covs[rows, pick])
-    return components.means[rows, pick] + np.einsum("nij,nj->ni", chol, u)
+    return points_in_components(components, *_bulk_choices(components.weights, t.size, case.dim, rng))
 
 
 def _field_values(case, name, x, t):
@@ -340,14 +345,8 @@ def _level_bulk(case, a, sigma, rng) -> np.ndarray:
     """Rows drawn from the law of x = a x_data + σ ε (a, σ of shape (n,)): a component p ~ π, then
     a m_p + L u with L Lᵀ = a² S_p + σ² I and u ~ N(0, I) cut at ±BULK."""
     a, sigma = np.atleast_1d(np.asarray(a, dtype=np.float64)), np.atleast_1d(np.asarray(sigma, dtype=np.float64))
-    weights = case.components_at(1.0, 0.0).weights
-    pick = rng.choice(weights.size, size=a.size, p=weights)
-    u = np.clip(rng.standard_normal((a.size, case.dim)), -BULK, BULK)
-    out = np.empty((a.size, case.dim))
-    for i in range(a.size):
-        comps = case.components_at(a[i], sigma[i])
-        out[i] = comps.means[pick[i]] + np.linalg.cholesky(comps.covs[pick[i]]) @ u[i]
-    return out
+    pick, u = _bulk_choices(case.components_at(1.0, 0.0).weights, a.size, case.dim, rng)
+    return points_at_levels(case, a, sigma, pick, u)
 
 
 def _diffusion_field_vectors(v: _Vectors):

@@ -33,6 +33,8 @@ __all__ = [
     "solver_tolerances",
     "SOLVER_RTOL_FLOOR",
     "as_count",
+    "as_levels",
+    "call_model",
 ]
 
 
@@ -400,3 +402,125 @@ def sample_weights(value, n: int, name: str = "sample_weight") -> np.ndarray:
         raise ValueError(f"{name} must be finite, non-negative and not all zero; received min "
                          f"{float(w.min())!r}, max {float(w.max())!r}, sum {float(w.sum())!r}.")
     return w
+
+
+def _interval(low, high, low_open: bool, high_open: bool) -> str:
+    """``'in [0, 1]'``, ``'>= 0'``, ``'> 0'``, ``'<= 1'`` or ``''`` for error messages."""
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return ""
+
+
+def as_levels(value, name: str, n: int | None = None, *, low=None, high=None, low_open: bool = False,
+              high_open: bool = False, fix: str | None = None) -> np.ndarray:
+    """Noise levels (a, σ, ᾱ, their derivatives, ...) as a new float64 array, finite and in range.
+
+    Parameters
+    ----------
+    value : float or array_like
+        Real numbers (Python or NumPy integers and floats; never bool, complex or strings).
+    name : str
+        Argument name used in error messages.
+    n : int, optional
+        Number of rows of the points the levels go with. Given: a scalar is returned as a
+        0-d array, shape (n,) or (n, 1) as an (n, 1) column (row i uses level i, also when
+        n equals d), and any other array of one element as a 0-d array (one level for all
+        rows). Not given: any shape, returned as is (elementwise functions).
+    low, high : float, optional
+        Bounds, closed unless ``low_open`` / ``high_open``.
+    fix : str, optional
+        What the level means and how to get a valid one, appended to a range error.
+
+    Returns
+    -------
+    ndarray of float64
+        0-d or shape (n, 1) when ``n`` is given, the shape of ``value`` otherwise.
+
+    Raises
+    ------
+    TypeError
+        For non-real input: bool, complex, strings, None, objects.
+    ValueError
+        For a shape other than the above, NaN, inf or a value out of range (the message
+        gives the first offending value and its row).
+    """
+    interval = _interval(low, high, low_open, high_open)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be real numbers{' ' + interval if interval else ''}; received {_describe(value)}. "
+            f"Pass floats (0.0/1.0 rather than False/True; for complex values, take the real part explicitly)."
+        )
+    out = arr.astype(np.float64, copy=True)
+    if n is not None and out.ndim:
+        if out.shape in ((n,), (n, 1)):
+            out = out.reshape(n, 1)
+        elif out.size == 1:
+            out = out.reshape(())
+        else:
+            raise ValueError(
+                f"{name} must be a scalar or have shape (n,) or (n, 1) with n = {n}, one level per row of the "
+                f"points; received shape {arr.shape}. Pass a scalar for every row, or one level per row."
+            )
+    ok = np.isfinite(out)
+    if low is not None:
+        ok &= (out > low) if low_open else (out >= low)
+    if high is not None:
+        ok &= (out < high) if high_open else (out <= high)
+    if not ok.all():
+        index = tuple(int(i) for i in np.argwhere(~ok)[0])
+        where = ""
+        if index:
+            where = f" at row {index[0]}" if n is not None else f" at index {index[0] if len(index) == 1 else index}"
+        advice = fix or ("Remove NaN/inf levels before calling." if not np.isfinite(out[index])
+                         else f"Pass {name} {interval}.")
+        raise ValueError(
+            f"{name} must be finite numbers{' ' + interval if interval else ''}; received {float(out[index])!r}"
+            f"{where}. {advice}"
+        )
+    return out
+
+
+def call_model(model, who: str, x: np.ndarray, level, *, level_name: str = "t", c=None) -> np.ndarray:
+    """``model(x, level)`` (and ``c`` only when given) on copies, its output checked; a new float64 array.
+
+    The shared check of every user-supplied field, model, denoiser or network f(x, level):
+    ``x`` is a validated float64 array of shape (n, d) and ``level`` a validated time or noise
+    level (0-d, passed as a NumPy float64 scalar, or an array, passed as a copy), so the
+    caller's arrays are never modified whatever the model does.
+
+    Raises
+    ------
+    ValueError
+        If the output does not have the shape of ``x``, or holds NaN or inf (the message names
+        the first such row and its level).
+    TypeError
+        If the output is not real numbers (bool, complex, object).
+    """
+    level = np.asarray(level)
+    args = (x.copy(), level[()] if level.ndim == 0 else level.copy())   # a scalar level stays a scalar
+    out = np.asarray(model(*args) if c is None else model(*args, c))
+    if out.shape != x.shape:
+        raise ValueError(
+            f"{who} must return shape (n, d) = {x.shape}, the shape of its input x; received shape {out.shape}. "
+            f"Return one output row per input row."
+        )
+    if out.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{who} must return real numbers; received dtype {out.dtype}. Return a float array "
+            f"(for complex values, take the real part explicitly)."
+        )
+    out = out.astype(np.float64)
+    finite = np.isfinite(out).all(axis=1)
+    if not finite.all():
+        row = int(np.argmax(~finite))
+        value = float(level.reshape(-1)[row if level.size == x.shape[0] else 0])
+        raise ValueError(
+            f"{who} returned NaN or inf at {level_name} = {value!r} (row {row} of x). Check the model at that "
+            f"{level_name}: a division by a level that is 0 there, or an overflow."
+        )
+    return out

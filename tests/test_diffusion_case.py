@@ -155,6 +155,20 @@ def test_per_row_levels_equal_the_scalar_calls_row_by_row(data):
         [case.denoised_at(x[i:i + 1], a[i], 0.7) for i in range(len(levels))]), rtol=1e-15, atol=1e-15)
 
 
+
+@pytest.mark.parametrize("data", DATA.values(), ids=DATA.keys())
+def test_levels_as_columns_or_one_element_arrays_equal_rows_and_scalars(data):
+    """The level shapes every diffusion function takes: (n,) and (n, 1) are the same levels, and an
+    array of one element is the scalar (bit for bit: the same branch is taken)."""
+    a, sigma = np.array([1.0, 0.3, 0.0, 2.0]), np.array([0.2, 2.0, 1.5, 0.0])
+    x = np.random.default_rng(9).standard_normal((4, data.dim))
+    case = DiffusionCase(data)
+    for name in ("epsilon", "denoised", "v", "score", "log_density"):
+        np.testing.assert_array_equal(at(case, name, x, a[:, None], sigma[:, None]), at(case, name, x, a, sigma),
+                                      err_msg=name)
+        np.testing.assert_array_equal(at(case, name, x, np.array([0.7]), np.array([[0.4]])),
+                                      at(case, name, x, 0.7, 0.4), err_msg=name)
+
 # --- the score is the gradient of the library's own log density; Tweedie ------------------------------
 
 def width(case, a, sigma):

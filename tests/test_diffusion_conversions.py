@@ -188,6 +188,48 @@ def test_prediction_from_prediction_wraps_an_exact_model(name):
     assert_close(wrapped(x, 0.5), case.flow_velocity(x, 0.5), scale=(x,), err_msg="scalar tau")
 
 
+def _zeroing(model):
+    """The model, after overwriting its inputs with zeros: a model that writes into x and tau."""
+    def wrapped(x, level):
+        out = model(x.copy(), np.copy(level))
+        x[...] = 0.0
+        if isinstance(level, np.ndarray):
+            level[...] = 0.0
+        return out
+    return wrapped
+
+
+def test_wrapped_models_get_copies_and_the_caller_inputs_are_not_modified():
+    """A model that writes into its arguments changes neither the conversion (it used to get the
+    validated x itself, then used for x̂ = (x − σ ε̂)/a) nor the caller's arrays."""
+    path, case = PATHS["cosine"], CASES["cosine"]
+    x, tau = np.random.default_rng(12).standard_normal((3, 2)), np.array([0.2, 0.5, 0.7])
+    x_before, tau_before = x.copy(), tau.copy()
+    wrappers = [
+        (PredictionFromPrediction(_zeroing(exact_model(case, "epsilon")), path, "epsilon", "sample"),
+         PredictionFromPrediction(exact_model(case, "epsilon"), path, "epsilon", "sample"), tau),
+        (PredictionFromInterpolantField(_zeroing(case.interpolant_case().score), path, "score", "sample"),
+         PredictionFromInterpolantField(case.interpolant_case().score, path, "score", "sample"), tau),
+        (ReparametrisedPrediction(_zeroing(exact_model(CASES["vp-linear"], "epsilon")), PATHS["vp-linear"], path,
+                                  "v_prediction"),
+         ReparametrisedPrediction(exact_model(CASES["vp-linear"], "epsilon"), PATHS["vp-linear"], path,
+                                  "v_prediction"), tau),
+        (EDMDenoiser(_zeroing(lambda x, c: 0.5 * x)), EDMDenoiser(lambda x, c: 0.5 * x), tau + 0.1),
+    ]
+    for zeroing, plain, level in wrappers:
+        np.testing.assert_array_equal(zeroing(x, level), plain(x, level))
+        np.testing.assert_array_equal(x, x_before)
+        np.testing.assert_array_equal(tau, tau_before)
+
+
+def test_integer_model_outputs_are_real_numbers_converted_to_float64():
+    """As for si_ref's wrapped fields: real numbers are accepted, bool and complex refused (table)."""
+    x = np.ones((4, 2))
+    out = PredictionFromPrediction(lambda x, tau: np.zeros(x.shape, dtype=int), VPLinearPath(), "epsilon",
+                                   "sample")(x, 0.5)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, x / VPLinearPath().a(0.5))
+
 @pytest.mark.parametrize("name", ["vp-linear", "cosine", "zero-terminal-snr-vp"])
 def test_wrappers_work_at_tau_zero_where_sigma_dot_is_infinite(name):
     """σ̇(0) = inf on these paths; only the 'flow' type needs it (fixed in convert_prediction: the derivatives
@@ -399,10 +441,17 @@ BAD_INPUTS = [
      ["sigma must be finite", "inf"]),
     ("case-a-sigma-both-zero", lambda: BARE.v_at(XB, 0.0, 0.0), ValueError, ["a and sigma must not both be 0"]),
     ("case-a-wrong-length", lambda: BARE.denoised_at(XB, np.ones(3), 1.0), ValueError,
-     ["a must be a scalar or have shape (n,) = (4,)", "(3,)"]),
-    ("case-sigma-column", lambda: BARE.denoised_at(XB, 1.0, np.ones((4, 1))), ValueError,
-     ["sigma must be a scalar or have shape (n,)", "(4, 1)"]),
+     ["a must be a scalar or have shape (n,) or (n, 1) with n = 4", "(3,)"]),
+    ("case-sigma-two-columns", lambda: BARE.denoised_at(XB, 1.0, np.ones((4, 2))), ValueError,
+     ["sigma must be a scalar or have shape (n,) or (n, 1) with n = 4", "(4, 2)"]),
     ("case-a-string", lambda: BARE.denoised_at(XB, "1", 1.0), TypeError, ["a must be real numbers", "<U1"]),
+    ("case-a-bool", lambda: BARE.denoised_at(XB, True, 1.0), TypeError, ["a must be real numbers >= 0", "True"]),
+    ("case-a-negative-row", lambda: BARE.denoised_at(XB, np.array([1.0, 1.0, -2.0, 1.0]), 1.0), ValueError,
+     ["a must be finite numbers >= 0", "-2.0 at row 2", "a = sqrt(alpha_bar)"]),
+    ("case-components-a-array", lambda: BARE.components_at(np.ones(2), 1.0), ValueError,
+     ["a must be a single level", "(2,)"]),
+    ("case-components-sigma-negative", lambda: BARE.components_at(1.0, -1.0), ValueError,
+     ["sigma must be finite numbers >= 0", "-1.0"]),
     ("case-x-wrong-dimension", lambda: BARE.log_density_at(np.ones((4, 3)), 1.0, 1.0), ValueError,
      ["x must have d = 2 columns", "(4, 3)"]),
     ("case-x-int", lambda: CASE.score(np.ones((4, 2), dtype=int), 0.5), TypeError, ["x must be a floating-point array"]),
@@ -423,13 +472,13 @@ BAD_INPUTS = [
      ValueError, ["needs the path's derivatives", "a_dot and sigma_dot"]),
     ("convert-prediction-rows", lambda: convert_prediction(np.ones((3, 2)), XB, a=1.0, sigma=1.0, source="epsilon",
                                                            target="sample"),
-     ValueError, ["prediction must have the shape of x (4, 2)", "(3, 2)"]),
+     ValueError, ["prediction must have the shape of x, (4, 2)", "(3, 2)"]),
     ("convert-prediction-columns", lambda: convert_prediction(np.ones((4, 3)), XB, a=1.0, sigma=1.0, source="epsilon",
                                                               target="sample"),
      ValueError, ["prediction must have d = 2 columns"]),
     ("convert-a-wrong-length", lambda: convert_prediction(XB, XB, a=np.ones(3), sigma=1.0, source="epsilon",
                                                           target="sample"),
-     ValueError, ["a must be a scalar or have shape (n,) = (4,)", "(3,)"]),
+     ValueError, ["a must be a scalar or have shape (n,) or (n, 1) with n = 4", "(3,)"]),
     ("convert-sigma-nan", lambda: convert_prediction(XB, XB, a=1.0, sigma=np.nan, source="epsilon", target="sample"),
      ValueError, ["sigma must be finite"]),
     ("convert-x-nan", lambda: convert_prediction(XB, np.full((4, 2), np.nan), a=1.0, sigma=1.0, source="epsilon",
@@ -447,12 +496,16 @@ BAD_INPUTS = [
     ("wrapper-unknown-target", lambda: PredictionFromPrediction(ZERO_MODEL, VP, "epsilon", "velocity"), ValueError,
      ["target must be one of", "'velocity'"]),
     ("wrapper-model-wrong-shape", lambda: PredictionFromPrediction(lambda x, tau: x[:, :1], VP, "epsilon", "sample")(XB, 0.5),
-     ValueError, ["model must return a float array of shape (4, 2)", "(4, 1)"]),
-    ("wrapper-model-int", lambda: PredictionFromPrediction(lambda x, tau: np.ones((4, 2), int), VP, "epsilon", "sample")(XB, 0.5),
-     ValueError, ["model must return a float array", "int64"]),
+     ValueError, ["model must return shape (n, d) = (4, 2)", "(4, 1)"]),
+    ("wrapper-model-complex", lambda: PredictionFromPrediction(lambda x, tau: x + 0j, VP, "epsilon", "sample")(XB, 0.5),
+     TypeError, ["model must return real numbers", "complex128"]),
+    ("wrapper-model-bool", lambda: PredictionFromPrediction(lambda x, tau: x > 0, VP, "epsilon", "sample")(XB, 0.5),
+     TypeError, ["model must return real numbers", "bool"]),
+    ("from-field-output-complex", lambda: PredictionFromInterpolantField(lambda x, t: x + 0j, VP, "score", "epsilon")(XB, 0.5),
+     TypeError, ["field_ must return real numbers", "complex128"]),
     ("wrapper-model-nan", lambda: PredictionFromPrediction(lambda x, tau: np.full((4, 2), np.nan), VP, "epsilon",
                                                            "sample")(XB, 0.5),
-     ValueError, ["model returned NaN or inf"]),
+     ValueError, ["model returned NaN or inf at tau = 0.5", "row 0"]),
     ("wrapper-tau-above-one", lambda: PredictionFromPrediction(ZERO_MODEL, VP, "epsilon", "sample")(XB, 2.0), ValueError,
      ["tau must lie in", "2.0"]),
     ("field-unknown", lambda: InterpolantFieldFromPrediction(ZERO_MODEL, VP, "epsilon", "noise"), ValueError,
@@ -472,13 +525,34 @@ BAD_INPUTS = [
      ["sigma must be finite numbers > 0"]),
     ("edm-sigma-data-negative", lambda: edm_preconditioning(1.0, sigma_data=-0.5), ValueError, ["sigma_data", "-0.5"]),
     ("edm-network-not-callable", lambda: EDMDenoiser(3), TypeError, ["network must be a callable", "int"]),
+    ("edm-denoiser-sigma-string", lambda: EDMDenoiser(ZERO_MODEL)(XB, "2.0"), TypeError,
+     ["sigma must be real numbers > 0", "'2.0'"]),
+    ("edm-denoiser-sigma-wrong-length", lambda: EDMDenoiser(ZERO_MODEL)(XB, np.ones(3)), ValueError,
+     ["sigma must be a scalar or have shape (n,) or (n, 1) with n = 4", "(3,)"]),
+    ("edm-denoiser-sigma-zero-row", lambda: EDMDenoiser(ZERO_MODEL)(XB, np.array([1.0, 0.0, 1.0, 1.0])), ValueError,
+     ["sigma must be finite numbers > 0", "0.0 at row 1", "skip the network there"]),
+    ("edm-network-complex", lambda: EDMDenoiser(lambda x, c: x + 0j)(XB, 1.0), TypeError,
+     ["network must return real numbers", "complex128"]),
+    ("edm-network-nan", lambda: EDMDenoiser(lambda x, c: np.full_like(x, np.inf))(XB, 1.0), ValueError,
+     ["network returned NaN or inf at c_noise = 0.0"]),
     ("edm-target-denoised-shape", lambda: edm_network_target(np.ones((4, 3)), XB, 1.0), ValueError,
      ["denoised must have d = 2 columns"]),
+    ("edm-target-denoised-rows", lambda: edm_network_target(np.ones((1, 2)), XB, 1.0), ValueError,
+     ["denoised must have the shape of x, (4, 2)", "(1, 2)"]),
+    ("edm-target-sigma-bool", lambda: edm_network_target(XB, XB, True), TypeError, ["sigma must be real numbers > 0"]),
     ("add-noise-int-data", lambda: add_noise(np.ones((4, 2), dtype=int), XB, 1.0, 1.0), TypeError,
      ["x_data must be a floating-point array", "int64"]),
     ("add-noise-noise-shape", lambda: add_noise(XB, np.ones((4, 3)), 1.0, 1.0), ValueError, ["noise must have d = 2 columns"]),
+    ("add-noise-noise-rows", lambda: add_noise(XB, np.ones((1, 2)), 1.0, 1.0), ValueError,
+     ["noise must have the shape of x_data, (4, 2)", "(1, 2)"]),
     ("add-noise-sigma-wrong-length", lambda: add_noise(XB, XB, 1.0, np.ones(5)), ValueError,
-     ["sigma must be a scalar or have shape (n,) = (4,)", "(5,)"]),
+     ["sigma must be a scalar or have shape (n,) or (n, 1) with n = 4", "(5,)"]),
+    ("add-noise-a-bool", lambda: add_noise(XB, XB, True, 0.0), TypeError, ["a must be real numbers >= 0", "True"]),
+    ("velocity-target-noise-rows", lambda: velocity_target(XB, np.ones((2, 2)), 1.0, 1.0), ValueError,
+     ["noise must have the shape of x_data"]),
+    ("convert-a-dot-bool", lambda: convert_prediction(XB, XB, a=1.0, sigma=1.0, source="flow", target="sample",
+                                                      a_dot=True, sigma_dot=1.0),
+     TypeError, ["a_dot must be real numbers", "True"]),
     ("velocity-target-a-inf", lambda: velocity_target(XB, XB, np.inf, 1.0), ValueError, ["a must be finite"]),
     pytest.param("add-noise-sigma-negative", lambda: add_noise(XB, XB, 1.0, -0.5), ValueError, ["sigma must be", "-0.5"]),
 ]

@@ -315,9 +315,12 @@ BAD = [
     ("shift-negative", lambda: shift_sigma(0.5, -1.0), ValueError, ["shift must be a finite number > 0"]),
     ("shift-array", lambda: shift_sigma(0.5, np.ones(2)), TypeError, ["shift must be a positive real number"]),
     ("shift-sigma-range", lambda: shift_sigma(np.array([0.5, 1.5]), 3.0), ValueError,
-     ["sigma must be finite numbers in [0, 1]", "1.5"]),
+     ["sigma must be finite numbers in [0, 1]", "1.5 at index 1"]),
     ("unshift-nan", lambda: unshift_sigma(np.nan, 3.0), ValueError, ["sigma_shifted must be finite", "nan"]),
     ("shift-string", lambda: shift_sigma("0.5", 3.0), TypeError, ["sigma must be real numbers"]),
+    ("unshift-bool", lambda: unshift_sigma(True, 3.0), TypeError, ["sigma_shifted must be real numbers in [0, 1]", "True"]),
+    ("unshift-negative", lambda: unshift_sigma(-0.5, 3.0), ValueError,
+     ["sigma_shifted must be finite numbers in [0, 1]", "-0.5", "(1 - sigma) x_data + sigma eps"]),
 ]
 
 

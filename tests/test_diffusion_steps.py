@@ -393,6 +393,24 @@ def test_steps_never_modify_their_inputs_and_return_float64(name):
     assert out.dtype == np.float64 and x.dtype == np.float32
 
 
+def test_a_denoiser_gets_a_scalar_for_one_level_and_a_column_for_levels_per_row():
+    """One level (a float, or an array of one element, also for n = 1) reaches D as a float64
+    scalar; levels per row as shape (n, 1). D gets copies."""
+    seen = []
+
+    def denoiser(x, sigma):
+        seen.append(np.shape(sigma))
+        x[...] = np.nan                                      # writes into its copy only
+        return np.zeros_like(x)
+
+    x = np.ones((3, 2))
+    heun_sigma_step(denoiser, x, 1.0, 0.5)
+    heun_sigma_step(denoiser, x, np.array([1.0]), np.array([[0.5]]))
+    heun_sigma_step(denoiser, x[:1], np.array([1.0]), np.array([0.5]))
+    heun_sigma_step(denoiser, x, np.array([1.0, 2.0, 3.0]), np.full((3, 1), 0.5))
+    assert seen == [(), (), (), (), (), (), (3, 1), (3, 1)]
+    np.testing.assert_array_equal(x, 1.0)
+
 def test_ddim_clip_denoised_clamps_the_data_prediction_only_when_asked():
     x, eps = 3.0 * points(5, seed=31), points(5, seed=32)
     ab = 0.5
@@ -426,14 +444,14 @@ BAD = [
     ("noise-missing", lambda: ddim_step(E, X, 0.5, 0.6, eta=0.5), ValueError, ["noise is required when eta > 0"]),
     ("alpha-bar-zero", lambda: ddim_step(E, X, 0.0, 0.6), ValueError, ["alpha_bar must be > 0", "zero terminal SNR"]),
     ("alpha-bar-one", lambda: ddpm_step(E, X, 1.0, 1.0, E), ValueError, ["alpha_bar must be < 1"]),
-    ("alpha-bar-range", lambda: ddim_step(E, X, 1.5, 0.6), ValueError, ["alpha_bar must be <= 1.0", "1.5"]),
+    ("alpha-bar-range", lambda: ddim_step(E, X, 1.5, 0.6), ValueError, ["alpha_bar must be finite numbers in [0, 1]", "1.5", "alphas_cumprod"]),
     ("alpha-bar-prev-order", lambda: ddim_step(E, X, 0.6, 0.5), ValueError,
      ["alpha_bar_prev must be >= alpha_bar", "alpha_bar_prev=0.5 < alpha_bar=0.6"]),
-    ("alpha-bar-prev-negative", lambda: ddpm_step(E, X, 0.5, -0.1, E), ValueError, ["alpha_bar_prev must be >= 0.0"]),
+    ("alpha-bar-prev-negative", lambda: ddpm_step(E, X, 0.5, -0.1, E), ValueError, ["alpha_bar_prev must be finite numbers in [0, 1]", "-0.1"]),
     ("alpha-bar-shape", lambda: ddim_step(E, X, np.full(3, 0.5), 0.6), ValueError,
      ["alpha_bar must be a scalar or have shape (n,) or (n, 1) with n = 4", "(3,)"]),
     ("alpha-bar-inf", lambda: ddim_step(E, X, np.inf, 0.6), ValueError, ["alpha_bar must be finite", "inf"]),
-    ("alpha-bar-bool", lambda: ddim_step(E, X, True, 0.6), TypeError, ["alpha_bar must be a real number"]),
+    ("alpha-bar-bool", lambda: ddim_step(E, X, True, 0.6), TypeError, ["alpha_bar must be real numbers in [0, 1]", "True"]),
     ("eta-negative", lambda: ddim_step(E, X, 0.5, 0.6, eta=-0.1), ValueError, ["eta must be a finite number >= 0"]),
     ("eta-too-large", lambda: ddim_step(E, X, 0.5, 0.6, eta=5.0, noise=E), ValueError,
      ["eta=5.0 is too large", "Pass eta <="]),
@@ -442,18 +460,25 @@ BAD = [
     ("variance-order", lambda: ddim_variance(0.7, 0.6), ValueError, ["alpha_bar_prev must be >= alpha_bar"]),
     ("variance-one", lambda: ddim_variance(1.0, 1.0), ValueError, ["alpha_bar must be < 1"]),
     ("variance-range", lambda: ddim_variance(0.5, 1.2), ValueError, ["alpha_bar_prev must be finite numbers in [0, 1]"]),
+    ("variance-bool", lambda: ddim_variance(True, 0.6), TypeError, ["alpha_bar must be real numbers in [0, 1]"]),
+    ("variance-nan-entry", lambda: ddim_variance(np.array([0.5, np.nan]), 0.6), ValueError,
+     ["alpha_bar must be finite numbers in [0, 1]", "nan at index 1"]),
+    ("sigma-nan-row", lambda: euler_sigma_step(E, X, np.array([1.0, np.nan, 1.0, 1.0]), 0.5), ValueError,
+     ["sigma must be finite numbers >= 0", "nan at row 1"]),
     ("variance-broadcast", lambda: ddim_variance(np.ones(2) / 2, np.ones(3) / 2), ValueError, ["must broadcast together"]),
     ("sigma-zero", lambda: euler_sigma_step(E, X, 0.0, 0.0), ValueError, ["sigma must be > 0", "undefined at σ = 0"]),
-    ("sigma-next-negative", lambda: euler_sigma_step(E, X, 1.0, -0.5), ValueError, ["sigma_next must be >= 0.0", "-0.5"]),
+    ("sigma-next-negative", lambda: euler_sigma_step(E, X, 1.0, -0.5), ValueError, ["sigma_next must be finite numbers >= 0", "-0.5"]),
     ("denoised-shape", lambda: euler_sigma_step(np.ones((4, 3)), X, 1.0, 0.5), ValueError,
      ["denoised must have the shape of x"]),
     ("denoiser-not-callable", lambda: heun_sigma_step(E, X, 1.0, 0.5), TypeError, ["denoiser must be a callable"]),
     ("denoiser-bad-shape", lambda: heun_sigma_step(denoiser_of_shape((4, 3)), X, 1.0, 0.5), ValueError,
-     ["denoiser must return a real array of the shape of x, (4, 2)", "(4, 3)"]),
+     ["denoiser must return shape (n, d) = (4, 2)", "(4, 3)"]),
+    ("denoiser-complex", lambda: heun_sigma_step(lambda x, s: x + 0j, X, 1.0, 0.5), TypeError,
+     ["denoiser must return real numbers", "complex128"]),
     ("denoiser-nan", lambda: heun_sigma_step(lambda x, s: x * np.nan, X, 1.0, 0.5), ValueError,
-     ["denoiser returned NaN or inf at sigma"]),
+     ["denoiser returned NaN or inf at sigma = 1.0", "row 0"]),
     ("gamma-negative", lambda: edm_stochastic_step(lambda x, s: x, X, 1.0, 0.5, -0.1, E),
-     ValueError, ["gamma must be >= 0.0"]),
+     ValueError, ["gamma must be finite numbers >= 0", "-0.1"]),
     ("s-noise-negative", lambda: edm_stochastic_step(lambda x, s: x, X, 1.0, 0.5, 0.1, E, s_noise=-1.0), ValueError,
      ["s_noise must be a finite number >= 0"]),
     ("level-not-pair", lambda: dpm_solver_pp_1s_step(E, X, 0.5, (0.6, 0.8)), TypeError,
@@ -465,7 +490,7 @@ BAD = [
     ("level-next-both-zero", lambda: dpm_solver_pp_1s_step(E, X, (0.6, 0.8), (0.0, 0.0)), ValueError,
      ["level_next must not have a = sigma = 0"]),
     ("level-a-negative", lambda: dpm_solver_pp_1s_step(E, X, (-0.6, 0.8), (0.8, 0.6)), ValueError,
-     ["level[0] (a) must be >= 0.0", "-0.6"]),
+     ["level[0] (a) must be finite numbers >= 0", "-0.6"]),
     ("2m-final-step", lambda: dpm_solver_pp_2m_step(E, E, X, (0.5, 0.9), (0.6, 0.8), (1.0, 0.0)), ValueError,
      ["level_next must have a > 0 and sigma > 0", "dpm_solver_pp_1s_step"]),
     ("2m-level-a-zero", lambda: dpm_solver_pp_2m_step(E, E, X, (0.0, 1.0), (0.0, 1.0), (0.6, 0.8)), ValueError,
@@ -476,7 +501,7 @@ BAD = [
      ["level_prev must differ from level"]),
     ("2m-denoised-prev-shape", lambda: dpm_solver_pp_2m_step(E, np.ones((2, 2)), X, (0.5, 0.9), (0.6, 0.8), (0.8, 0.6)),
      ValueError, ["denoised_prev must have the shape of x"]),
-    ("flow-sigma-above-one", lambda: flow_match_euler_step(E, X, 1.2, 0.5), ValueError, ["sigma must be <= 1.0", "1.2"]),
+    ("flow-sigma-above-one", lambda: flow_match_euler_step(E, X, 1.2, 0.5), ValueError, ["sigma must be finite numbers in [0, 1]", "1.2"]),
     ("flow-velocity-shape", lambda: flow_match_euler_step(np.ones((4, 1)), X, 1.0, 0.5), ValueError,
      ["velocity must have the shape of x"]),
 ]

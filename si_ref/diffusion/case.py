@@ -31,8 +31,8 @@ In si_ref's interpolant convention (:meth:`DiffusionPath.interpolant`, :math:`t 
 :math:`-u`, and the generative SDE (reverse SDE in τ) is si_ref's forward SDE with
 :math:`\varepsilon(t) = \tfrac12 g^2(1 - t)`.
 
-Shapes: ``x`` (n, d); ``tau`` (and ``a``, ``sigma``) a scalar or (n,); vector fields (n, d),
-scalar fields (n,).
+Shapes: ``x`` (n, d); ``tau`` a scalar or (n,); ``a``, ``sigma`` a scalar or (n,) or (n, 1)
+(one level per row); vector fields (n, d), scalar fields (n,).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._checks import as_points, as_time_scalar, as_times
+from .._checks import as_levels, as_points, as_time_scalar, as_times
 from ..distributions import Gaussian, GaussianMixture
 from ..gaussian import GaussianCase, GaussianComponents
 from ..interpolants import Interpolant
@@ -95,17 +95,9 @@ class _SignalSmall(Interpolant):
         return np.ones_like(t)
 
 
-def _level(value, name: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers >= 0; received dtype {arr.dtype}. Pass floats.")
-    out = arr.astype(np.float64, copy=True)
-    if not np.isfinite(out).all() or (out < 0).any():
-        bad = float(out[~(np.isfinite(out) & (out >= 0))].ravel()[0])
-        raise ValueError(f"{name} must be finite numbers >= 0; received {bad!r}.")
-    if out.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or have shape (n,); received shape {out.shape}.")
-    return out
+#: What a level (a, σ) is, for the messages of the functions that take one.
+LEVEL_FIX = ("a and sigma are the signal and noise scales of x = a x_data + sigma eps, both >= 0 "
+             "(a = sqrt(alpha_bar), sigma = sqrt(1 - alpha_bar) for a VP table).")
 
 
 class DiffusionCase:
@@ -140,11 +132,8 @@ class DiffusionCase:
     def _at(self, method: str, x, a, sigma, *, scale_power=0, offset=0.0):
         """``GaussianCase.method`` at x/(a + σ), by rows: the case whose time is the small ratio."""
         x = as_points(x, "x", d=self.dim)
-        a, sigma = _level(a, "a"), _level(sigma, "sigma")
         n = x.shape[0]
-        for name, v in (("a", a), ("sigma", sigma)):
-            if v.ndim == 1 and v.shape[0] != n:
-                raise ValueError(f"{name} must be a scalar or have shape (n,) = ({n},); received shape {v.shape}.")
+        a, sigma = (as_levels(v, name, n, low=0.0, fix=LEVEL_FIX) for v, name in ((a, "a"), (sigma, "sigma")))
         r = a + sigma
         if np.any(r == 0.0):
             raise ValueError("a and sigma must not both be 0 (x would be 0 whatever the data); received a = sigma = 0.")
@@ -152,7 +141,7 @@ class DiffusionCase:
             case, t = (self._noise_small, sigma / r) if sigma <= a else (self._signal_small, a / r)
             value = getattr(case, method)(x / r, float(t))
             return value * r**scale_power + (offset * np.log(r) if offset else 0.0)
-        a, sigma, r = (np.broadcast_to(v, (n,)) for v in (a, sigma, r))
+        a, sigma, r = (np.broadcast_to(v, (n, 1))[:, 0] for v in (a, sigma, r))     # one level per row
         out = None
         for rows, case, t in ((sigma <= a, self._noise_small, sigma / r), (sigma > a, self._signal_small, a / r)):
             if not rows.any():
@@ -188,12 +177,44 @@ class DiffusionCase:
         return a * eps - sigma * x0
 
     def components_at(self, a, sigma) -> GaussianComponents:
-        r"""Weights, means :math:`a m_k` and covariances :math:`a^2 S_k + \sigma^2 I` of the law of x (scalar a, σ)."""
-        a, sigma = float(_level(a, "a")), float(_level(sigma, "sigma"))
+        r"""The law of :math:`x = a\, x_{\mathrm{data}} + \sigma\varepsilon` at one level, as Gaussian components.
+
+        .. math::
+
+            \rho(x) = \sum_k \pi_k\, N\big(x;\ a\, m_k,\ a^2 S_k + \sigma^2 I\big)
+
+        for data :math:`\sum_k \pi_k N(m_k, S_k)` (a :class:`Gaussian` is one component of weight 1).
+
+        Parameters
+        ----------
+        a, sigma : float
+            One level: a >= 0, σ >= 0 (a 0-d array or an array of one element is accepted).
+
+        Returns
+        -------
+        GaussianComponents
+            ``weights`` shape (k,), ``means`` shape (k, d), ``covs`` shape (k, d, d); new arrays.
+
+        Raises
+        ------
+        TypeError
+            For a non-real a or σ (bool, complex, a string).
+        ValueError
+            For NaN, inf or a negative value, or more than one level.
+        """
+        a, sigma = (self._one_level(v, name) for v, name in ((a, "a"), (sigma, "sigma")))
         weights, means, covs = ((np.ones(1), self.data.mean[None], self.data.cov[None])
                                 if isinstance(self.data, Gaussian) else
                                 (self.data.weights, self.data.means, self.data.covs))
         return GaussianComponents(weights.copy(), a * means, a**2 * covs + sigma**2 * np.eye(self.dim))
+
+    @staticmethod
+    def _one_level(value, name: str) -> float:
+        level = as_levels(value, name, low=0.0, fix=LEVEL_FIX)
+        if level.size != 1:
+            raise ValueError(f"{name} must be a single level here (the law of x at one level); received shape "
+                             f"{level.shape}. Call once per level.")
+        return float(level.reshape(()))
 
     # --- in the path's time τ --------------------------------------------------------------------------
     def _require_path(self):
@@ -273,7 +294,31 @@ class DiffusionCase:
         return f * as_points(x, "x", d=self.dim) - g2 * self.score_at(x, a, s)
 
     def prediction(self, prediction_type: str, x, tau) -> np.ndarray:
-        """The exact field of ``prediction_type`` (one of :data:`PREDICTION_TYPES`) at (x, τ)."""
+        """The exact field of ``prediction_type`` (one of :data:`PREDICTION_TYPES`) at (x, τ).
+
+        ``"epsilon"`` is :meth:`epsilon`, ``"sample"`` :meth:`denoised`, ``"v_prediction"``
+        :meth:`v`, ``"score"`` :meth:`score` and ``"flow"`` :meth:`flow_velocity`.
+
+        Parameters
+        ----------
+        prediction_type : str
+            One of :data:`PREDICTION_TYPES`.
+        x : array_like, shape (n, d)
+        tau : float or array_like, shape (n,)
+            Times of the path in [0, 1].
+
+        Returns
+        -------
+        ndarray, shape (n, d)
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``prediction_type``, a case without a path, and as the method it selects
+            (wrong shapes, NaN/inf, τ outside [0, 1]).
+        TypeError
+            For non-real x or τ.
+        """
         methods = {"epsilon": self.epsilon, "sample": self.denoised, "v_prediction": self.v,
                    "score": self.score, "flow": self.flow_velocity}
         if prediction_type not in methods:
@@ -281,7 +326,26 @@ class DiffusionCase:
         return methods[prediction_type](x, tau)
 
     def components(self, tau) -> GaussianComponents:
-        """Weights, means and covariances of ρ_τ at one τ."""
+        r"""Weights, means and covariances of :math:`\rho_\tau` at one τ: :meth:`components_at` at
+        :math:`(a(\tau), \sigma(\tau))`.
+
+        Parameters
+        ----------
+        tau : float
+            One time of the path in [0, 1].
+
+        Returns
+        -------
+        GaussianComponents
+            ``weights`` shape (k,), ``means`` shape (k, d), ``covs`` shape (k, d, d).
+
+        Raises
+        ------
+        ValueError
+            For a case without a path, an array of times, NaN/inf or τ outside [0, 1].
+        TypeError
+            For a non-real τ.
+        """
         _, a, s = self._levels(as_time_scalar(tau, "tau"))
         return self.components_at(a, s)
 

@@ -38,8 +38,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .._checks import as_points, as_positive_real, as_times
-from .case import PREDICTION_TYPES
+from .._checks import as_levels, as_points, as_positive_real, as_times, call_model
+from .case import LEVEL_FIX, PREDICTION_TYPES
 from .paths import TAU_MEANING, DiffusionPath
 
 __all__ = [
@@ -61,19 +61,25 @@ __all__ = [
 INTERPOLANT_FIELDS = ("denoise_x0", "denoise_x1", "score", "velocity", "drift")
 
 
-def _column(value, n: int, name: str, *, nonnegative: bool = False) -> np.ndarray:
-    """A level or its derivative, scalar or (n,), as an (n, 1) column; finite (and >= 0 for a and σ)."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers; received dtype {arr.dtype}. Pass floats.")
-    arr = arr.astype(np.float64)
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
-        raise ValueError(f"{name} must be a scalar or have shape (n,) = ({n},); received shape {arr.shape}.")
-    bad = ~np.isfinite(arr) | ((arr < 0) if nonnegative else False)
-    if np.any(bad):
-        expected = "finite numbers >= 0" if nonnegative else "finite numbers"
-        raise ValueError(f"{name} must be {expected}; received {float(arr[bad].ravel()[0])!r}.")
-    return np.broadcast_to(np.reshape(arr, (-1, 1)), (n, 1))
+def _column(value, name: str, n: int, **bounds) -> np.ndarray:
+    """A level or its derivative, a scalar or one per row, as a read-only (n, 1) column (validated by as_levels)."""
+    return np.broadcast_to(as_levels(value, name, n, **bounds), (n, 1))
+
+
+def _points_like(value, name: str, like: np.ndarray, like_name: str) -> np.ndarray:
+    """Points of the shape of ``like`` (validated by as_points), one row per row of ``like``."""
+    out = as_points(value, name, d=like.shape[1])
+    if out.shape != like.shape:
+        raise ValueError(f"{name} must have the shape of {like_name}, {like.shape}; received shape {out.shape}. "
+                         f"Pass one row per row of {like_name}.")
+    return out
+
+
+#: a and σ of a conversion: >= 0, with what they are in the messages.
+_LEVEL = dict(low=0.0, fix=LEVEL_FIX)
+#: ȧ and σ̇: finite, any sign.
+_DERIVATIVE = dict(fix="a_dot and sigma_dot are da/dtau and dsigma/dtau of the path; sigma_dot is infinite at "
+                       "tau = 0 on VP paths: use the 'flow' type at tau > 0 there.")
 
 
 def _coefficients(kind: str, a, sigma, a_dot, sigma_dot):
@@ -103,12 +109,12 @@ def convert_prediction(prediction, x, *, a, sigma, source: str, target: str, a_d
     ----------
     prediction, x : array_like, shape (n, d)
         The model output and the point it was evaluated at.
-    a, sigma : float or array_like, shape (n,)
-        The level: :math:`x = a x_{\mathrm{data}} + \sigma\varepsilon`.
+    a, sigma : float or array_like, shape (n,) or (n, 1)
+        The level: :math:`x = a x_{\mathrm{data}} + \sigma\varepsilon`, a >= 0, σ >= 0.
     source, target : str
         Prediction types (:data:`si_ref.diffusion.PREDICTION_TYPES`).
-    a_dot, sigma_dot : float or array_like, shape (n,), optional
-        :math:`da/d\tau`, :math:`d\sigma/d\tau`, needed only for ``"flow"``.
+    a_dot, sigma_dot : float or array_like, shape (n,) or (n, 1), optional
+        :math:`da/d\tau`, :math:`d\sigma/d\tau` (finite), needed only for ``"flow"``.
 
     Returns
     -------
@@ -116,23 +122,23 @@ def convert_prediction(prediction, x, *, a, sigma, source: str, target: str, a_d
 
     Raises
     ------
+    TypeError
+        For non-real or integer arrays, or non-real levels.
     ValueError
-        For an unknown type, mismatched shapes, or a level where the conversion is
-        undefined (determinant 0, e.g. ``"sample"`` from ``"epsilon"`` at a = 0).
+        For an unknown type, mismatched shapes, NaN/inf, a negative a or σ, or a level where
+        the conversion is undefined (determinant 0, e.g. ``"sample"`` from ``"epsilon"`` at a = 0).
     """
     x = as_points(x, "x")
-    p = as_points(prediction, "prediction", d=x.shape[1])
+    p = _points_like(prediction, "prediction", x, "x")
     n = x.shape[0]
-    if p.shape[0] != n:
-        raise ValueError(f"prediction must have the shape of x {x.shape}; received {p.shape}.")
-    a_, s_ = _column(a, n, "a", nonnegative=True), _column(sigma, n, "sigma", nonnegative=True)
+    a_, s_ = _column(a, "a", n, **_LEVEL), _column(sigma, "sigma", n, **_LEVEL)
     if source == target:
         _check_type(source, "source")
         return p
     if "flow" not in (source, target):
         a_dot = sigma_dot = None                 # unused; σ̇ = inf at τ = 0 of VP paths must not raise
-    a_dot_ = None if a_dot is None else _column(a_dot, n, "a_dot")
-    s_dot_ = None if sigma_dot is None else _column(sigma_dot, n, "sigma_dot")
+    a_dot_ = None if a_dot is None else _column(a_dot, "a_dot", n, **_DERIVATIVE)
+    s_dot_ = None if sigma_dot is None else _column(sigma_dot, "sigma_dot", n, **_DERIVATIVE)
     cx, ce = _coefficients(source, a_, s_, a_dot_, s_dot_)
     qx, qe = _coefficients(target, a_, s_, a_dot_, s_dot_)
     det = a_ * ce - s_ * cx
@@ -157,16 +163,6 @@ def convert_prediction(prediction, x, *, a, sigma, source: str, target: str, a_d
     return np.where(det == 0.0, k * p, solved)
 
 
-def _model_output(model, x, time, name):
-    out = model(x, time)
-    arr = np.asarray(out)
-    if arr.shape != x.shape or arr.dtype.kind not in "f":
-        raise ValueError(f"{name} must return a float array of shape {x.shape}; returned {arr.dtype} {arr.shape}.")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} returned NaN or inf at {time!r}.")
-    return arr.astype(np.float64)
-
-
 def _check_type(kind, name):
     if kind not in PREDICTION_TYPES:
         raise ValueError(f"{name} must be one of {PREDICTION_TYPES}; received {kind!r}.")
@@ -182,8 +178,31 @@ def _check_path(path):
 class PredictionFromPrediction:
     r"""A model of type ``target`` from a model of type ``source`` on ``path``: called ``(x, tau)``.
 
-    ``model(x, tau) -> (n, d)`` predicts ``source`` on :math:`x_\tau = a(\tau) x_{\mathrm{data}} +
-    \sigma(\tau)\varepsilon`; the wrapper returns :func:`convert_prediction` of it.
+    ``model(x, tau)`` predicts ``source`` on :math:`x_\tau = a(\tau)\, x_{\mathrm{data}} +
+    \sigma(\tau)\varepsilon`; the wrapper returns :func:`convert_prediction` of it at the level
+    :math:`(a(\tau), \sigma(\tau))` (the module table; Salimans & Ho 2022, arXiv:2202.00512, App. D).
+
+    Parameters
+    ----------
+    model : callable
+        ``model(x, tau)`` returning an array of shape (n, d), for x of shape (n, d) and tau a
+        float64 scalar or an array of shape (n,); it gets copies.
+    path : DiffusionPath
+        Gives a, σ (and ȧ, σ̇ for ``"flow"``) at τ.
+    source, target : str
+        Prediction types (:data:`si_ref.diffusion.PREDICTION_TYPES`).
+
+    Calling ``wrapper(x, tau)``: x of shape (n, d), tau a float or an array of shape (n,) in
+    [0, 1]; returns a new float64 array of shape (n, d).
+
+    Raises
+    ------
+    TypeError
+        For a model that is not callable or a path that is not a :class:`DiffusionPath`; when
+        called, for non-real x or τ, or a model output that is not real numbers.
+    ValueError
+        For an unknown type; when called, for wrong shapes, NaN/inf in x or in the model output,
+        τ outside [0, 1], or a level where the conversion is undefined (:func:`convert_prediction`).
     """
 
     def __init__(self, model: Callable, path: DiffusionPath, source: str, target: str):
@@ -195,16 +214,37 @@ class PredictionFromPrediction:
     def __call__(self, x, tau):
         x = as_points(x, "x")
         t = as_times(tau, "tau", meaning=TAU_MEANING)
-        p = _model_output(self.model, x, tau, "model")
+        p = call_model(self.model, "model", x, t, level_name="tau")
         P = self.path
         return convert_prediction(p, x, a=P._a(t), sigma=P._sigma(t), source=self.source, target=self.target,
                                   a_dot=P._a_dot(t), sigma_dot=P._sigma_dot(t))
 
 
 class InterpolantFieldFromPrediction:
-    r"""si_ref's field ``field`` (:data:`INTERPOLANT_FIELDS`) of ``path.interpolant()``, called ``(x, t)``.
+    r"""si_ref's field ``field`` (:data:`INTERPOLANT_FIELDS`) of ``path.interpolant()`` from a diffusion model.
 
-    τ = 1 − t; x̂0 = ε̂, x̂1 = x̂, the score unchanged, velocity = drift = −u (γ = 0).
+    :meth:`DiffusionPath.interpolant` is :math:`x_t = a(1 - t)\, x_1 + \sigma(1 - t)\, x_0` with
+    base :math:`x_0 = \varepsilon \sim N(0, I)` and target :math:`x_1 = x_{\mathrm{data}}`
+    (one-sided, γ = 0), so at τ = 1 − t: x̂0 = ε̂, x̂1 = x̂, the score is unchanged, and
+    velocity = drift = :math:`dx/dt = -u` (u = dx/dτ, the ``"flow"`` prediction).
+
+    Parameters
+    ----------
+    model : callable
+        ``model(x, tau)`` predicting ``source``, as in :class:`PredictionFromPrediction`.
+    path : DiffusionPath
+    source : str
+        The model's prediction type (:data:`si_ref.diffusion.PREDICTION_TYPES`).
+    field : str
+        One of :data:`INTERPOLANT_FIELDS`.
+
+    Calling ``wrapper(x, t)``: x of shape (n, d), t a float or an array of shape (n,) in
+    [0, 1] (si_ref's time); returns a new float64 array of shape (n, d).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :class:`PredictionFromPrediction`, and a ``ValueError`` for an unknown ``field``.
     """
 
     def __init__(self, model: Callable, path: DiffusionPath, source: str, field: str):
@@ -227,7 +267,34 @@ _DIFFUSION_OF = {"denoise_x0": ("epsilon", 1.0), "denoise_x1": ("sample", 1.0), 
 
 
 class PredictionFromInterpolantField:
-    r"""A diffusion model of type ``target`` in τ from si_ref's field ``field(x, t)`` of ``path.interpolant()``."""
+    r"""A diffusion model of type ``target`` in τ from si_ref's field ``field_(x, t)`` of ``path.interpolant()``.
+
+    The inverse of :class:`InterpolantFieldFromPrediction`: at t = 1 − τ, ε̂ = x̂0, x̂ = x̂1, the
+    score is unchanged and u = −velocity = −drift; the result is then converted to ``target``
+    by :func:`convert_prediction`.
+
+    Parameters
+    ----------
+    field_ : callable
+        ``field_(x, t)`` returning an array of shape (n, d), for x of shape (n, d) and t a float64
+        scalar or an array of shape (n,); it gets copies.
+    path : DiffusionPath
+    field : str
+        What ``field_`` computes, one of :data:`INTERPOLANT_FIELDS`.
+    target : str
+        The prediction type returned (:data:`si_ref.diffusion.PREDICTION_TYPES`).
+
+    Calling ``wrapper(x, tau)``: x of shape (n, d), tau a float or an array of shape (n,) in
+    [0, 1]; returns a new float64 array of shape (n, d).
+
+    Raises
+    ------
+    TypeError
+        For a ``field_`` that is not callable or a path that is not a :class:`DiffusionPath`;
+        when called, for non-real x or τ, or an output of ``field_`` that is not real numbers.
+    ValueError
+        For an unknown ``field`` or ``target``; when called, as :class:`PredictionFromPrediction`.
+    """
 
     def __init__(self, field_: Callable, path: DiffusionPath, field: str, target: str):
         if not callable(field_):
@@ -236,9 +303,9 @@ class PredictionFromInterpolantField:
             raise ValueError(f"field must be one of {INTERPOLANT_FIELDS}; received {field!r}.")
         source, sign = _DIFFUSION_OF[field]
 
-        def model(x, tau):
+        def model(x, tau):                     # x: the validated copy PredictionFromPrediction passes
             t = 1.0 - as_times(tau, "tau", meaning=TAU_MEANING)
-            return sign * _model_output(field_, x, t[()] if t.ndim == 0 else t, "field_")
+            return sign * call_model(field_, "field_", x, t, level_name="t")
         self.converter = PredictionFromPrediction(model, path, source, target)
 
     def __call__(self, x, tau):
@@ -246,16 +313,44 @@ class PredictionFromInterpolantField:
 
 
 class ReparametrisedPrediction:
-    r"""A model trained on ``source_path`` used on ``target_path`` at the same log-SNR (module docstring).
+    r"""A model trained on ``source_path`` used on ``target_path`` at the same log-SNR.
 
-    Called ``(x, tau)`` with τ the time of ``target_path``; returns the ``prediction_type``
-    of ``target_path`` at (x, τ). ε- and x̂-predictions are unchanged by the input scaling;
-    v, the score and the flow velocity are converted through (x̂, ε̂).
+    The law of ε given :math:`x/a = x_{\mathrm{data}} + (\sigma/a)\varepsilon` depends on the level
+    only through σ/a, so two Gaussian diffusion paths with the same signal-to-noise ratio
+    :math:`a^2/\sigma^2` define the same denoising problem up to the scale of x (Kingma, Salimans,
+    Poole & Ho 2021, "Variational Diffusion Models", arXiv:2107.00630, Sec. 5.1, equivalence of
+    diffusion models in continuous time):
+
+    .. math::
+
+        \hat\varepsilon_Q(x, \tau_Q) = \hat\varepsilon_P\big(x\, a_P(\tau_P)/a_Q(\tau_Q),\ \tau_P\big),
+        \qquad \lambda_P(\tau_P) = \lambda_Q(\tau_Q),
+
+    exact for any data; where :math:`a_Q = 0` the input is scaled by :math:`\sigma_P/\sigma_Q`.
+    ε- and x̂-predictions are unchanged by the input scaling; v, the score and the flow
+    velocity are converted through (x̂, ε̂) at the two levels.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(x, tau)`` predicting ``prediction_type`` on ``source_path``, as in
+        :class:`PredictionFromPrediction` (called at the scaled x and at τ_P).
+    source_path, target_path : DiffusionPath
+    prediction_type : str
+        One of :data:`si_ref.diffusion.PREDICTION_TYPES`, for the model and the result.
+
+    Calling ``wrapper(x, tau)``: x of shape (n, d), tau (the time of ``target_path``) a float or
+    an array of shape (n,) in [0, 1]; returns a new float64 array of shape (n, d).
 
     Raises
     ------
+    TypeError
+        For a model that is not callable or paths that are not :class:`DiffusionPath`; when
+        called, for non-real x or τ, or a model output that is not real numbers.
     ValueError
-        Where the target's log-SNR lies outside the source path's range.
+        For an unknown ``prediction_type``; when called, where the target's log-SNR lies
+        outside the source path's range, for wrong shapes, NaN/inf in x or in the model
+        output, or τ outside [0, 1].
     """
 
     def __init__(self, model: Callable, source_path: DiffusionPath, target_path: DiffusionPath,
@@ -276,12 +371,13 @@ class ReparametrisedPrediction:
             scale = np.where(a_q > 0, a_p / np.where(a_q > 0, a_q, 1.0), s_p / np.where(s_q > 0, s_q, 1.0))
         x_p = x * np.reshape(scale, (-1, 1))
         n = x.shape[0]
-        p = _model_output(self.model, x_p, tau_p[()] if tau_p.ndim == 0 else tau_p, "model")
+        p = call_model(self.model, "model", x_p, tau_p, level_name="tau")
         kind = self.prediction_type
         if kind in ("epsilon", "sample"):              # E[ε | x] and E[x_data | x] do not change with the scale
             return p
-        qx, qe = _coefficients(kind, _column(a_q, n, "a"), _column(s_q, n, "sigma"),
-                               *((_column(Q._a_dot(t), n, "a_dot"), _column(Q._sigma_dot(t), n, "sigma_dot"))
+        qx, qe = _coefficients(kind, _column(a_q, "a", n), _column(s_q, "sigma", n),
+                               *((_column(Q._a_dot(t), "a_dot", n, **_DERIVATIVE),
+                                  _column(Q._sigma_dot(t), "sigma_dot", n, **_DERIVATIVE))
                                  if kind == "flow" else (None, None)))
         derivatives = dict(a_dot=P._a_dot(tau_p), sigma_dot=P._sigma_dot(tau_p)) if kind == "flow" else {}
         out = np.zeros_like(x)
@@ -293,6 +389,12 @@ class ReparametrisedPrediction:
 
 
 # --- EDM preconditioning ----------------------------------------------------------------------------
+
+#: EDM's σ: > 0, since c_noise = ln(σ)/4.
+_EDM_SIGMA = dict(low=0.0, low_open=True,
+                  fix="c_noise = ln(sigma)/4 is -inf at sigma = 0, where EDM's denoiser is the identity: "
+                      "skip the network there.")
+
 
 class EDMPreconditioning(NamedTuple):
     """c_skip, c_out, c_in, c_noise of EDM (Karras et al. 2022, Table 1), each with the shape of σ."""
@@ -310,15 +412,27 @@ def edm_preconditioning(sigma, sigma_data: float = 0.5) -> EDMPreconditioning:
     :math:`c_{\mathrm{out}} = \sigma\sigma_d/\sqrt{\sigma^2 + \sigma_d^2}`,
     :math:`c_{\mathrm{in}} = 1/\sqrt{\sigma^2 + \sigma_d^2}`, :math:`c_{\mathrm{noise}} = \tfrac14\ln\sigma`,
     so that :math:`D(x; \sigma) = c_{\mathrm{skip}} x + c_{\mathrm{out}} F(c_{\mathrm{in}} x; c_{\mathrm{noise}})`.
-    σ > 0 (c_noise is −inf at 0).
+
+    Parameters
+    ----------
+    sigma : float or array_like
+        σ > 0, any shape (c_noise is −inf at 0).
+    sigma_data : float
+        :math:`\sigma_d > 0`, the standard deviation of the data (0.5 in Karras et al.).
+
+    Returns
+    -------
+    EDMPreconditioning
+        Four float64 arrays of the shape of ``sigma``.
+
+    Raises
+    ------
+    TypeError
+        For non-real σ (bool, complex, a string) or σ_d.
+    ValueError
+        For σ <= 0, NaN or inf, or σ_d <= 0.
     """
-    s = np.asarray(sigma)
-    if s.dtype.kind not in "iuf":
-        raise TypeError(f"sigma must be real numbers > 0; received dtype {s.dtype}. Pass floats.")
-    s = s.astype(np.float64)
-    if not np.isfinite(s).all() or (s <= 0).any():
-        raise ValueError(f"sigma must be finite numbers > 0 (c_noise = ln(sigma)/4); received {sigma!r}. "
-                         f"EDM's denoiser at sigma = 0 is the identity: skip the network there.")
+    s = as_levels(sigma, "sigma", **_EDM_SIGMA)
     sd = as_positive_real(sigma_data, "sigma_data")
     total = s**2 + sd**2
     return EDMPreconditioning(sd**2 / total, s * sd / np.sqrt(total), 1.0 / np.sqrt(total), 0.25 * np.log(s))
@@ -326,16 +440,49 @@ def edm_preconditioning(sigma, sigma_data: float = 0.5) -> EDMPreconditioning:
 
 def edm_network_target(denoised, x, sigma, sigma_data: float = 0.5) -> np.ndarray:
     r"""The network output F that makes EDM's D equal ``denoised``: :math:`F = (D - c_{\mathrm{skip}} x)/c_{\mathrm{out}}`
-    (the training target of eq. (8)); x, denoised (n, d), σ > 0 scalar or (n,)."""
+    (the training target of Karras et al. 2022, eq. (8)).
+
+    x and denoised have shape (n, d); σ > 0 is a scalar or has shape (n,) or (n, 1); returns
+    shape (n, d). Raises ``TypeError`` for non-real input and ``ValueError`` for wrong shapes,
+    NaN/inf or σ <= 0.
+    """
     x = as_points(x, "x")
-    d = as_points(denoised, "denoised", d=x.shape[1])
-    c = edm_preconditioning(np.reshape(np.asarray(sigma, dtype=np.float64), (-1, 1)), sigma_data)
+    d = _points_like(denoised, "denoised", x, "x")
+    c = edm_preconditioning(as_levels(sigma, "sigma", x.shape[0], **_EDM_SIGMA), sigma_data)
     return (d - c.c_skip * x) / c.c_out
 
 
 class EDMDenoiser:
-    r"""EDM's denoiser :math:`D(x; \sigma) = c_{\mathrm{skip}} x + c_{\mathrm{out}} F(c_{\mathrm{in}} x, c_{\mathrm{noise}})`
-    from a network ``F(x, c_noise)``; called ``(x, sigma)``."""
+    r"""EDM's denoiser from a network F (Karras et al. 2022, arXiv:2206.00364, eq. (7) and Table 1).
+
+    .. math::
+
+        D(x; \sigma) = c_{\mathrm{skip}}(\sigma)\, x
+                     + c_{\mathrm{out}}(\sigma)\, F\big(c_{\mathrm{in}}(\sigma)\, x,\ c_{\mathrm{noise}}(\sigma)\big)
+
+    with the coefficients of :func:`edm_preconditioning`; D estimates
+    :math:`E[x_{\mathrm{data}} \mid x_{\mathrm{data}} + \sigma\varepsilon = x]` (a = 1).
+
+    Parameters
+    ----------
+    network : callable
+        ``F(x_in, c_noise)`` returning an array of shape (n, d), for x_in of shape (n, d) and
+        c_noise a float64 scalar or an array of shape (n,); it gets copies.
+    sigma_data : float
+        :math:`\sigma_d > 0` (0.5 in Karras et al.).
+
+    Calling ``denoiser(x, sigma)``: x of shape (n, d), σ > 0 a float or an array of shape (n,)
+    or (n, 1); returns a new float64 array of shape (n, d).
+
+    Raises
+    ------
+    TypeError
+        For a network that is not callable or a non-real σ_d; when called, for non-real x or σ,
+        or a network output that is not real numbers.
+    ValueError
+        For σ_d <= 0; when called, for wrong shapes, NaN/inf in x, σ or the network output, or
+        σ <= 0.
+    """
 
     def __init__(self, network: Callable, sigma_data: float = 0.5):
         if not callable(network):
@@ -344,25 +491,71 @@ class EDMDenoiser:
 
     def __call__(self, x, sigma):
         x = as_points(x, "x")
-        c = edm_preconditioning(np.reshape(np.asarray(sigma, dtype=np.float64), (-1, 1)), self.sigma_data)
-        c_noise = c.c_noise[:, 0] if np.ndim(sigma) else c.c_noise[0, 0]
-        return c.c_skip * x + c.c_out * _model_output(self.network, c.c_in * x, c_noise, "network")
+        levels = as_levels(sigma, "sigma", x.shape[0], **_EDM_SIGMA)     # 0-d or (n, 1)
+        c = edm_preconditioning(levels, self.sigma_data)
+        c_noise = c.c_noise[:, 0] if levels.ndim else c.c_noise
+        output = call_model(self.network, "network", c.c_in * x, c_noise, level_name="c_noise")
+        return c.c_skip * x + c.c_out * output
 
 
 # --- training-time quantities -------------------------------------------------------------------------
 
 def add_noise(x_data, noise, a, sigma) -> np.ndarray:
-    r""":math:`x = a\, x_{\mathrm{data}} + \sigma\varepsilon` (diffusers' ``add_noise``); arrays (n, d), a, σ scalar or (n,)."""
+    r"""A point of the path: :math:`x = a\, x_{\mathrm{data}} + \sigma\varepsilon` (diffusers' ``add_noise``).
+
+    For a VP table, :math:`a = \sqrt{\bar\alpha_n}` and :math:`\sigma = \sqrt{1 - \bar\alpha_n}`: a
+    draw of :math:`q(x_n \mid x_0) = N(\sqrt{\bar\alpha_n}\, x_0, (1 - \bar\alpha_n) I)` (Ho, Jain &
+    Abbeel 2020, arXiv:2006.11239, eq. (4)).
+
+    Parameters
+    ----------
+    x_data : array_like, shape (n, d)
+    noise : array_like, shape (n, d)
+        ε, standard normal, given.
+    a, sigma : float or array_like, shape (n,) or (n, 1)
+        a >= 0, σ >= 0.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+
+    Raises
+    ------
+    TypeError
+        For non-real or integer arrays, or non-real a, σ.
+    ValueError
+        For wrong shapes, NaN/inf, or a negative a or σ.
+    """
     x0 = as_points(x_data, "x_data")
-    e = as_points(noise, "noise", d=x0.shape[1])
+    e = _points_like(noise, "noise", x0, "x_data")
     n = x0.shape[0]
-    return _column(a, n, "a", nonnegative=True) * x0 + _column(sigma, n, "sigma", nonnegative=True) * e
+    return _column(a, "a", n, **_LEVEL) * x0 + _column(sigma, "sigma", n, **_LEVEL) * e
 
 
 def velocity_target(x_data, noise, a, sigma) -> np.ndarray:
-    r"""The v-prediction target :math:`v = a\varepsilon - \sigma x_{\mathrm{data}}` (Salimans & Ho 2022, Sec. 4;
-    diffusers' ``get_velocity``)."""
+    r"""The v-prediction target :math:`v = a\varepsilon - \sigma x_{\mathrm{data}}` (Salimans & Ho 2022,
+    arXiv:2202.00512, Sec. 4; diffusers' ``get_velocity``).
+
+    Parameters
+    ----------
+    x_data : array_like, shape (n, d)
+    noise : array_like, shape (n, d)
+        ε, the noise of :math:`x = a\, x_{\mathrm{data}} + \sigma\varepsilon`.
+    a, sigma : float or array_like, shape (n,) or (n, 1)
+        a >= 0, σ >= 0.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+
+    Raises
+    ------
+    TypeError
+        For non-real or integer arrays, or non-real a, σ.
+    ValueError
+        For wrong shapes, NaN/inf, or a negative a or σ.
+    """
     x0 = as_points(x_data, "x_data")
-    e = as_points(noise, "noise", d=x0.shape[1])
+    e = _points_like(noise, "noise", x0, "x_data")
     n = x0.shape[0]
-    return _column(a, n, "a", nonnegative=True) * e - _column(sigma, n, "sigma", nonnegative=True) * x0
+    return _column(a, "a", n, **_LEVEL) * e - _column(sigma, "sigma", n, **_LEVEL) * x0

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_bool, as_count, as_positive_real, as_real_scalar
+from .._checks import as_bool, as_count, as_levels, as_positive_real, as_real_scalar
 
 __all__ = [
     "DiscreteSchedule",
@@ -457,18 +457,9 @@ def edm_sigmas(n, sigma_min=0.002, sigma_max=80.0, rho=7.0, *, append_zero=True)
     return np.append(sigmas, 0.0) if append_zero else sigmas
 
 
-def _as_unit_levels(value, name: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if isinstance(value, (bool, np.bool_)) or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers in [0, 1]; received dtype {arr.dtype}. Pass floats.")
-    out = arr.astype(np.float64, copy=True)
-    bad = ~(np.isfinite(out) & (out >= 0.0) & (out <= 1.0))
-    if bad.any():
-        raise ValueError(
-            f"{name} must be finite numbers in [0, 1] (σ of the path (1 - σ) x_data + σ ε); "
-            f"received {float(out[bad].ravel()[0])!r}."
-        )
-    return out
+#: σ of the rectified-flow path, in [0, 1].
+_UNIT_LEVEL = dict(low=0.0, high=1.0, fix="A noise level sigma of the path (1 - sigma) x_data + sigma eps lies in "
+                                          "[0, 1] (0 is the data, 1 the noise).")
 
 
 def _as_shift(shift) -> float:
@@ -503,13 +494,18 @@ def shift_sigma(sigma, shift):
     TypeError, ValueError
         For non-real or out-of-range ``sigma``, or ``shift`` <= 0.
     """
-    s, levels = _as_shift(shift), _as_unit_levels(sigma, "sigma")
+    s, levels = _as_shift(shift), as_levels(sigma, "sigma", **_UNIT_LEVEL)
     out = s * levels / (1.0 + (s - 1.0) * levels)
     return out[()] if out.ndim == 0 else out
 
 
 def unshift_sigma(sigma_shifted, shift):
     r"""The inverse of :func:`shift_sigma`: :math:`\sigma = \sigma' / (s - (s - 1)\sigma')`.
+
+    Esser et al. 2024 (Stable Diffusion 3, arXiv:2403.03206), Sec. 5.3.2, eq. (23) solved for σ:
+    :math:`\sigma'(1 + (s - 1)\sigma) = s\sigma` gives the formula above, which is
+    :func:`shift_sigma` with the shift 1/s (it multiplies the signal-to-noise ratio back by
+    :math:`s^2`). It fixes 0 and 1.
 
     Parameters
     ----------
@@ -520,8 +516,16 @@ def unshift_sigma(sigma_shifted, shift):
 
     Returns
     -------
-    float64 of the shape of ``sigma_shifted``.
+    float64 of the shape of ``sigma_shifted`` (a NumPy scalar for scalar input).
+
+    Raises
+    ------
+    TypeError
+        For non-real ``sigma_shifted`` (bool, complex, a string) or a ``shift`` that is not a
+        real number.
+    ValueError
+        For ``sigma_shifted`` outside [0, 1], NaN or inf, or ``shift`` <= 0.
     """
-    s, levels = _as_shift(shift), _as_unit_levels(sigma_shifted, "sigma_shifted")
+    s, levels = _as_shift(shift), as_levels(sigma_shifted, "sigma_shifted", **_UNIT_LEVEL)
     out = levels / (s - (s - 1.0) * levels)
     return out[()] if out.ndim == 0 else out

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_points, as_positive_real
+from .._checks import as_levels, as_points, as_positive_real, call_model
 
 __all__ = [
     "ddpm_step",
@@ -62,30 +62,18 @@ def _like(value, name: str, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _level(value, name: str, n: int, *, low=None, high=None) -> np.ndarray:
-    """A noise level: 0-d float64 for a scalar, shape (n, 1) for one value per row; finite, in range."""
-    arr = np.asarray(value)
-    if isinstance(value, (bool, np.bool_)) or arr.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must be a real number or one real number per row; received dtype {arr.dtype}. Pass floats."
-        )
-    out = arr.astype(np.float64, copy=True)
-    if out.size == 1:
-        out = out.reshape(())
-    elif out.shape == (n,):
-        out = out[:, None]                                  # one level per row, as times are elsewhere
-    elif out.shape != (n, 1):
-        raise ValueError(
-            f"{name} must be a scalar or have shape (n,) or (n, 1) with n = {n} rows of x; "
-            f"received shape {arr.shape}. Pass one level per row, or a scalar."
-        )
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name} must be finite; received {float(out[~np.isfinite(out)].ravel()[0])!r}.")
-    if low is not None and (out < low).any():
-        raise ValueError(f"{name} must be >= {low}; received {float(out[out < low].ravel()[0])!r}.")
-    if high is not None and (out > high).any():
-        raise ValueError(f"{name} must be <= {high}; received {float(out[out > high].ravel()[0])!r}.")
-    return out
+def _level(value, name: str, n: int, **bounds) -> np.ndarray:
+    """A noise level (validated by as_levels): 0-d for a single value (also an array of one
+    element, so that a denoiser gets a scalar), shape (n, 1) for one value per row."""
+    out = as_levels(value, name, n, **bounds)
+    return out.reshape(()) if out.size == 1 else out
+
+
+#: What each level is, for the range errors.
+_ALPHA_BAR = dict(low=0.0, high=1.0, fix="alpha_bar is the cumulative product of (1 - beta) of a VP table, "
+                                         "e.g. DiscreteSchedule.alphas_cumprod[n].")
+_SIGMA_VE = dict(low=0.0, fix="sigma is the noise level of x = x_data + sigma eps (EDM's a = 1).")
+_SIGMA_RF = dict(low=0.0, high=1.0, fix="sigma is the noise level of the path (1 - sigma) x_data + sigma eps.")
 
 
 def _first(values: np.ndarray, mask) -> float:
@@ -94,8 +82,8 @@ def _first(values: np.ndarray, mask) -> float:
 
 def _alpha_bars(alpha_bar, alpha_bar_prev, n: int, *, allow_zero_alpha_bar=False):
     """ᾱ and ᾱ_prev with 0 < ᾱ < 1 (0 <= ᾱ with ``allow_zero_alpha_bar``) and ᾱ <= ᾱ_prev <= 1."""
-    ab = _level(alpha_bar, "alpha_bar", n, low=0.0, high=1.0)
-    abp = _level(alpha_bar_prev, "alpha_bar_prev", n, low=0.0, high=1.0)
+    ab = _level(alpha_bar, "alpha_bar", n, **_ALPHA_BAR)
+    abp = _level(alpha_bar_prev, "alpha_bar_prev", n, **_ALPHA_BAR)
     if not allow_zero_alpha_bar and (ab == 0.0).any():
         raise ValueError(
             "alpha_bar must be > 0: the data prediction x̂0 = (x − √(1 − ᾱ) ε̂)/√ᾱ is undefined at ᾱ = 0 "
@@ -127,8 +115,8 @@ def _denoised_from_eps(eps, x, ab, clip_denoised):
 
 
 def _sigma_levels(sigma, sigma_next, n):
-    sigma = _level(sigma, "sigma", n, low=0.0)
-    sigma_next = _level(sigma_next, "sigma_next", n, low=0.0)
+    sigma = _level(sigma, "sigma", n, **_SIGMA_VE)
+    sigma_next = _level(sigma_next, "sigma_next", n, **_SIGMA_VE)
     if (sigma == 0.0).any():
         raise ValueError(
             "sigma must be > 0: the ODE direction d = (x − D)/σ is undefined at σ = 0; received sigma=0.0. "
@@ -137,18 +125,9 @@ def _sigma_levels(sigma, sigma_next, n):
     return sigma, sigma_next
 
 
-def _call_denoiser(denoiser, x, sigma, what: str):
-    """D(x, σ) checked: real, the shape of x, finite. σ goes in as a float64 scalar or shape (m, 1)."""
-    out = np.asarray(denoiser(x.copy(), sigma[()] if sigma.ndim == 0 else sigma.copy()))
-    if out.dtype.kind not in "iuf" or out.shape != x.shape:
-        raise ValueError(
-            f"denoiser must return a real array of the shape of x, {x.shape}, at {what}; it returned "
-            f"dtype {out.dtype} and shape {out.shape}."
-        )
-    out = out.astype(np.float64)
-    if not np.isfinite(out).all():
-        raise ValueError(f"denoiser returned NaN or inf at {what}.")
-    return out
+def _call_denoiser(denoiser, x, sigma, name: str):
+    """D(x, σ) on copies, checked by call_model: σ goes in as a float64 scalar or shape (m, 1)."""
+    return call_model(denoiser, "denoiser", x, sigma, level_name=name)
 
 
 def _check_callable(denoiser):
@@ -167,8 +146,9 @@ def _ab_pair(level, name: str, n: int):
             f"{type(level).__name__}{'' if not isinstance(level, (tuple, list)) else f' of length {len(level)}'}. "
             f"For a VP table pass (sqrt(alpha_bar), sqrt(1 - alpha_bar))."
         )
-    a = _level(level[0], f"{name}[0] (a)", n, low=0.0)
-    sigma = _level(level[1], f"{name}[1] (sigma)", n, low=0.0)
+    fix = "a and sigma are the signal and noise scales of x = a x_data + sigma eps, both >= 0."
+    a = _level(level[0], f"{name}[0] (a)", n, low=0.0, fix=fix)
+    sigma = _level(level[1], f"{name}[1] (sigma)", n, low=0.0, fix=fix)
     both = (a == 0.0) & (sigma == 0.0)
     if both.any():
         raise ValueError(f"{name} must not have a = sigma = 0 (x would be 0 whatever the data); received (0.0, 0.0).")
@@ -264,15 +244,10 @@ def ddim_variance(alpha_bar, alpha_bar_prev):
     TypeError, ValueError
         For non-real or non-finite levels, levels outside those ranges, ᾱ_prev < ᾱ.
     """
-    ab, abp = (np.asarray(v) for v in (alpha_bar, alpha_bar_prev))
-    for name, value in (("alpha_bar", ab), ("alpha_bar_prev", abp)):
-        if value.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be real numbers in [0, 1]; received dtype {value.dtype}.")
-        if not (np.isfinite(value) & (value >= 0) & (value <= 1)).all():
-            bad = ~(np.isfinite(value) & (value >= 0) & (value <= 1))
-            raise ValueError(f"{name} must be finite numbers in [0, 1]; received {float(value[bad].ravel()[0])!r}.")
+    ab, abp = (as_levels(v, name, **_ALPHA_BAR) for v, name in ((alpha_bar, "alpha_bar"),
+                                                                 (alpha_bar_prev, "alpha_bar_prev")))
     try:
-        ab, abp = (v.astype(np.float64) for v in np.broadcast_arrays(ab, abp))
+        ab, abp = np.broadcast_arrays(ab, abp)
     except ValueError:
         raise ValueError(
             f"alpha_bar and alpha_bar_prev must broadcast together; received shapes {ab.shape} and {abp.shape}."
@@ -510,7 +485,8 @@ def edm_stochastic_step(denoiser, x, sigma, sigma_next, gamma, noise, s_noise=1.
     x = as_points(x, "x")
     noise = _like(noise, "noise", x)
     sigma, sigma_next = _sigma_levels(sigma, sigma_next, x.shape[0])
-    gamma = _level(gamma, "gamma", x.shape[0], low=0.0)
+    gamma = _level(gamma, "gamma", x.shape[0], low=0.0,
+                   fix="gamma is the relative noise increase sigma_hat = (1 + gamma) sigma; 0 adds no noise.")
     scale = as_positive_real(s_noise, "s_noise", allow_zero=True)
     sigma_hat = (1.0 + gamma) * sigma                                             # σ̂ = (1 + γ) σ
     x_hat = x + (sigma * np.sqrt(gamma * (2.0 + gamma)) * scale) * noise          # √(σ̂² − σ²) S_noise z
@@ -694,6 +670,6 @@ def flow_match_euler_step(velocity, x, sigma, sigma_next):
     """
     x = as_points(x, "x")
     velocity = _like(velocity, "velocity", x)
-    sigma = _level(sigma, "sigma", x.shape[0], low=0.0, high=1.0)
-    sigma_next = _level(sigma_next, "sigma_next", x.shape[0], low=0.0, high=1.0)
+    sigma = _level(sigma, "sigma", x.shape[0], **_SIGMA_RF)
+    sigma_next = _level(sigma_next, "sigma_next", x.shape[0], **_SIGMA_RF)
     return x + (sigma_next - sigma) * velocity

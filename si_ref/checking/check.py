@@ -7,6 +7,7 @@ adapting framework code).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
@@ -19,7 +20,9 @@ from .compare import EVIDENCE, FLOAT32_TOLERANCE, Failure, Tolerance, diagnoses,
 from .draw import TimeRange, process_independent_draws, time_range
 from .evaluate import evaluate, exact_or_none
 from .example import Example
-from .quantity import Quantity, WrapperQuantity
+from .quantity import FieldQuantity, Quantity, StepQuantity, WrapperQuantity
+from .variants import Mistake, Variant
+from .mistakes import explanation
 from .report import Counterexample, Report
 from .table import describe, quantity
 
@@ -79,7 +82,37 @@ def _factory_failure(q, ex, exc) -> Failure:
                    f"called as make(reference) and must return the callable)", comparable=False)
 
 
-def _fixed_phase(q: Quantity, implementation, reference, eps, span: TimeRange, factory: bool, tolerance):
+class _Conditioning:
+    """A conditional check: the label ``c`` and the labelled case it selects a conditional case from."""
+
+    def __init__(self, q: Quantity, labelled, c):
+        if not isinstance(q, FieldQuantity) or isinstance(q, StepQuantity):
+            raise ValueError(f"c= applies to the field and wrapper quantities (called f(x, t, c)); {q.name!r} is a "
+                             f"{q.level}-level quantity. Leave c=None for it.")
+        if labelled is None or not callable(getattr(labelled, "conditional", None)) \
+                or not hasattr(labelled, "unconditional"):
+            raise TypeError(f"c= needs a labelled reference with conditional(c) and unconditional, e.g. "
+                            f"si_ref.GuidanceCase; received reference={describe(labelled) if labelled is not None else None}. "
+                            f"Pass reference=<a GuidanceCase> with c=<one of its labels>.")
+        self.q, self.labelled, self.c = q, labelled, c
+        self.case = labelled.conditional(c)   # raises ValueError naming the labels for an unknown c
+
+    def attach(self, ex: Example) -> Example:
+        return replace(ex, c=self.c, labelled=self.labelled)
+
+    def quantity(self) -> Quantity:
+        """The quantity with one more mistake: the conditioning dropped (the unconditional value)."""
+        q = self.q
+
+        def unconditional(ex):
+            return q.exact(replace(ex, reference=ex.labelled.unconditional, c=None, labelled=None))
+        dropped = Mistake("condition-dropped", explanation("condition-dropped"),
+                          (Variant("the unconditional value (c not passed on)", unconditional),))
+        return replace(q, mistakes=q.mistakes + (dropped,))
+
+
+def _fixed_phase(q: Quantity, implementation, reference, eps, span: TimeRange, factory: bool, tolerance,
+                 attach=None):
     """Evaluate the deterministic inputs; return (number evaluated, failures)."""
     references = [reference] if reference is not None else q.fixed_references()
     count, failures = 0, []
@@ -98,6 +131,7 @@ def _fixed_phase(q: Quantity, implementation, reference, eps, span: TimeRange, f
                 failures.append(_factory_failure(q, examples[0], exc))
                 continue
         for ex in examples:
+            ex = attach(ex) if attach is not None else ex
             expected = exact_or_none(q, ex)
             if expected is None:
                 continue
@@ -122,7 +156,7 @@ def _counterexample(q: Quantity, failure: Failure) -> Counterexample:
 
 
 def _drawn_phase(q: Quantity, implementation, reference, eps, span: TimeRange, factory: bool, tolerance,
-                 max_examples: int, seed: int, shrink: bool, fixed_count: int):
+                 max_examples: int, seed: int, shrink: bool, fixed_count: int, attach=None):
     """Draw inputs with hypothesis; return (number evaluated, failures, the failure to report or None).
 
     A few independent failures (``EVIDENCE``) are collected before the first is handed to
@@ -142,6 +176,7 @@ def _drawn_phase(q: Quantity, implementation, reference, eps, span: TimeRange, f
     def run(data):
         ref = reference if reference is not None else data.draw(q.reference_strategy(), label="reference")
         example = q.draw(data, ref, eps, span)
+        example = attach(example) if attach is not None else example
         expected = exact_or_none(q, example)
         if expected is None:
             reject()  # si_ref has no value here (a divisor vanishes): not a valid input
@@ -186,8 +221,8 @@ def _drawn_phase(q: Quantity, implementation, reference, eps, span: TimeRange, f
     return count[0], drawn, final
 
 
-def check(implementation, quantity_name: str, reference=None, *, eps=None, times=None, min_t=None, max_t=None,
-          rtol: float | None = None, atol: float | None = None, max_examples: int = 100, seed: int = 0,
+def check(implementation, quantity_name: str, reference=None, *, eps=None, c=None, times=None, min_t=None,
+          max_t=None, rtol: float | None = None, atol: float | None = None, max_examples: int = 100, seed: int = 0,
           shrink: bool = True, fixed: bool = True) -> Report:
     """Check ``implementation`` of a named quantity against si_ref's exact value.
 
@@ -204,6 +239,11 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
         dimension 1 to 3 with up to 3 mixture components).
     eps : float or callable, optional
         ε(t) used by the implementation; required by the SDE drifts and the SDE steps.
+    c : optional
+        A label: check the conditional field given c. ``reference`` must then be a labelled
+        case (:class:`si_ref.GuidanceCase`: ``conditional(c)``, ``unconditional``); a field is
+        called ``f(x, t, c)``, a wrapper is built from input fields ``f(x, t, c=None)`` and called
+        ``(x, t, c)``. A value equal to the unconditional one is diagnosed ``condition-dropped``.
     times : sequence of float, optional
         Check only at these times.
     min_t, max_t : float, optional
@@ -258,6 +298,11 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
     'velocity-for-drift'
     """
     q = quantity(quantity_name)
+    conditioning = None
+    if c is not None:
+        conditioning = _Conditioning(q, reference, c)
+        q, reference = conditioning.quantity(), conditioning.case
+    attach = conditioning.attach if conditioning is not None else None
     eps, max_examples, seed, shrink = _check_options(q, reference, eps, max_examples, seed, shrink)
     tolerance = Tolerance(_tolerance_value(rtol, "rtol"), _tolerance_value(atol, "atol"))
     span = time_range(times, min_t, max_t)
@@ -267,10 +312,10 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, times
     factory = reference is None and q.takes_factory
     fixed = as_bool(fixed, "fixed")
 
-    fixed_count, fixed_failures = (_fixed_phase(q, implementation, reference, eps, span, factory, tolerance)
+    fixed_count, fixed_failures = (_fixed_phase(q, implementation, reference, eps, span, factory, tolerance, attach)
                                 if fixed else (0, []))
     count, drawn, final = _drawn_phase(q, implementation, reference, eps, span, factory, tolerance, max_examples,
-                                       seed, shrink, fixed_count)
+                                       seed, shrink, fixed_count, attach)
 
     details = ([_fixed_description(q, span, fixed_count, len(fixed_failures), reference)] if fixed
                else ["fixed inputs: not evaluated (fixed=False): drawn inputs in the bulk of ρ_t only"])

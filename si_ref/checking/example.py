@@ -31,6 +31,11 @@ class Example:
         Step size of the steps.
     xi : ndarray, shape (n, d), optional
         Standard normal draw of the SDE steps.
+    c : optional
+        A label: the implementation is called with it (``f(x, t, c)``); ``reference`` is then
+        the conditional case given c, and ``labelled`` the labelled case it came from.
+    labelled : optional
+        The labelled case (``conditional(c)``, ``unconditional``) of a conditional check.
 
     Examples
     --------
@@ -49,6 +54,8 @@ class Example:
     eps: Any = None
     dt: float | None = None
     xi: np.ndarray | None = None
+    c: Any = None
+    labelled: Any = None
 
     def at(self, t) -> "Example":
         """The same example at other times."""

@@ -188,6 +188,10 @@ CATALOGUE = {entry.name: entry for entry in (
         "shift-twice",
         "the timestep shift σ' = s σ/(1 + (s − 1) σ) was applied to levels that were already shifted (the same as "
         "the shift s²): shift the unshifted grid once."),
+    CatalogueEntry(
+        "condition-dropped",
+        "the conditioning c was not passed on: the value is the unconditional field E[· | x_t = x] instead of the "
+        "conditional one given c. A wrapper must call its input fields f(x, t, c) when it is called with c."),
 )}
 
 

@@ -25,6 +25,11 @@ PATTERNS = {
         "In SiT, compute_alpha_t is the data (x1) coefficient and compute_sigma_t the noise (x0) coefficient."
         " Reading SiT's α_t as si_ref's α (the base coefficient) swaps α and β.",
         "willisma/SiT transport/path.py"),
+    "condition-dropped": (
+        "torchcfm's torch_wrapper, the adapter to torchdyn's ODE solvers, has forward(self, t, x, *args, **kwargs) "
+        "and calls the model on (x, t) alone: a class label handed to the solver is swallowed by *args, so a "
+        "conditional model is integrated unconditionally.",
+        "atong01/conditional-flow-matching torchcfm/utils.py (torch_wrapper)"),
     "constant-factor": (
         "The SD1.5 VAE latent scale 0.18215 was hard-coded while an SDXL VAE (factor 0.13025) was used, so "
         "predicted fields are off by a fixed ratio of ≈1.40.",

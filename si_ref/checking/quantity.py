@@ -280,6 +280,16 @@ class FieldQuantity(Quantity):
     arguments: ClassVar[tuple] = ("x", "t")
     scalar: bool = False
 
+    def bind(self, implementation, ex):
+        """``f(x, t)``, or ``f(x, t, c)`` in a conditional check (``ex.c`` given)."""
+        return implementation, (ex.x, ex.t) if ex.c is None else (ex.x, ex.t, ex.c)
+
+    def shown_inputs(self, ex):
+        shown = super().shown_inputs(ex)
+        if ex.c is not None:
+            shown["c"] = ex.c
+        return shown
+
     def own_implementation(self, eps=None):
         if self.needs_eps:
             if eps is None:
@@ -325,6 +335,14 @@ def _bound_field(case: GaussianCase, name: str):
 
     def field_(x, t):
         return method(x, t)
+    return field_
+
+
+def _labelled_field(labelled, name: str):
+    """``f(x, t, c=None)``: the conditional field given c, the unconditional one without c."""
+    def field_(x, t, c=None):
+        case = labelled.unconditional if c is None else labelled.conditional(c)
+        return getattr(case, name)(x, t)
     return field_
 
 
@@ -382,7 +400,13 @@ class WrapperQuantity(FieldQuantity):
         return self.wrapper.parameter
 
     def bind(self, implementation, ex):
-        return build_wrapper(self, implementation, ex.reference, ex.eps), (ex.x, ex.t)
+        """Built with the exact input fields; in a conditional check (``ex.c`` given) the fields take
+        ``c`` (the conditional field given c, the unconditional one without it) and the wrapper is
+        called ``(x, t, c)``: a wrapper that does not pass c on returns the unconditional value."""
+        if ex.c is None:
+            return build_wrapper(self, implementation, ex.reference, ex.eps), (ex.x, ex.t)
+        fields = [_labelled_field(ex.labelled, name) for name in self.inputs]
+        return build_wrapper(self, implementation, ex.reference, ex.eps, fields=fields), (ex.x, ex.t, ex.c)
 
     def defined(self, ex):
         """si_ref's own conversion must be defined here (e.g. β ≠ 0 for x̂1 from the score)."""

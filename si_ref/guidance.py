@@ -997,14 +997,14 @@ class GuidedGaussianPair(_LabelledCase):
     def _affine_drift(self, t: float, target: Gaussian):
         """(A, a) with b(x, t) = A x + a for the exact drift towards ``target`` (independent coupling)."""
         I = self.interpolant
-        t_arr = as_times(t)
+        t_arr = np.array(float(t))         # t is validated by the callers; the closed forms take float64 arrays
         a, a_dot, b, b_dot = (float(f(t_arr)) for f in (I._alpha, I._alpha_dot, I._beta, I._beta_dot))
         g, gg_dot = float(I.gamma_schedule._gamma(t_arr)), float(I.gamma_schedule._gamma_gamma_dot(t_arr))
         s0, m0, s1, m1 = self.base.cov, self.base.mean, target.cov, target.mean
         eye = np.eye(self.dim)
         cov = a * a * s0 + b * b * s1 + g * g * eye                  # Σ = α²S0 + β²S1 + γ²I
         k = a * a_dot * s0 + b * b_dot * s1 + gg_dot * eye            # K = αα̇S0 + ββ̇S1 + γγ̇I
-        matrix = cho_solve(cho_factor(cov, lower=True), k).T         # A = KΣ⁻¹ = (Σ⁻¹K)ᵀ
+        matrix = np.linalg.solve(cov, k).T                            # A = KΣ⁻¹ = (Σ⁻¹K)ᵀ (Σ is SPD)
         mean, mean_dot = a * m0 + b * m1, a_dot * m0 + b_dot * m1
         return matrix, mean_dot - matrix @ mean
 

@@ -355,3 +355,45 @@ def test_inputs_are_not_modified():
     CASE.guided(scale=2.0).drift(x, t, 0)
     assert np.array_equal(x, X) and np.array_equal(t, np.full(X.shape[0], 0.4))
     assert np.array_equal(weights, [0.5, 0.5])
+
+
+# --- exercise 8: the classic mistakes are caught and named ------------------------------------------
+
+class _Mistaken:
+    """A GuidedField(field, w) implementing ``formula(f_c, f_u, w)``, and scale_from_weight = ``scale``."""
+
+    def __init__(self, formula, scale=lambda w: 1.0 + w):
+        outer = self
+
+        class GuidedField:
+            def __init__(self, field, w):
+                self.field, self.w = field, w
+
+            def __call__(self, x, t, c):
+                return outer.formula(self.field(x, t, c), self.field(x, t), self.w)
+
+        self.formula, self.GuidedField, self.scale_from_weight = formula, GuidedField, scale
+
+
+@pytest.mark.parametrize(("formula", "diagnosis"), [
+    (lambda fc, fu, w: fu + w * (fc - fu), "w-used-as-scale"),
+    (lambda fc, fu, w: (1 + w) * fu - w * fc, "conditional-unconditional-swapped"),
+    (lambda fc, fu, w: fc + w * (fu - fc), "sign-of-w"),
+], ids=["w-as-scale", "swapped", "sign"])
+def test_exercise_names_the_classic_guidance_mistakes(formula, diagnosis):
+    from si_ref.validation.exercises import ex08_guidance
+
+    reports = ex08_guidance.check(_Mistaken(formula), max_examples=8)
+    assert [r.passed for r in reports] == [False, False, True]
+    for report in reports[:2]:
+        assert report.diagnosis.startswith(diagnosis), str(report)
+        assert "w = " in str(report) and "expected = " in str(report)
+
+
+def test_exercise_names_the_inverse_conversion_of_the_scale():
+    from si_ref.validation.exercises import ex08_guidance
+
+    reports = ex08_guidance.check(_Mistaken(lambda fc, fu, w: (1 + w) * fc - w * fu, scale=lambda w: w - 1.0),
+                                  max_examples=8)
+    assert [r.passed for r in reports] == [True, True, False]
+    assert "inverse conversion" in reports[2].diagnosis

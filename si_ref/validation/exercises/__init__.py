@@ -39,6 +39,7 @@ EXERCISES = (
     "ex05_euler_maruyama",
     "ex06_ridge_fit",
     "ex07_diffusion",
+    "ex08_guidance",
 )
 
 

@@ -74,8 +74,17 @@ from scipy.integrate import quad, solve_ivp
 from scipy.linalg import cho_factor, cho_solve, eigh, solve_sylvester
 from scipy.special import logsumexp
 
-from ._checks import as_points, as_real_scalar, as_time_scalar, as_times, nonnegative_of_time, solver_tolerances, \
-    time_column
+from ._checks import (
+    as_count,
+    as_points,
+    as_real_scalar,
+    as_time_scalar,
+    as_times,
+    check_rng,
+    nonnegative_of_time,
+    solver_tolerances,
+    time_column,
+)
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase, sym_sqrt
 from .interpolants import Interpolant
@@ -420,9 +429,7 @@ class LabelledGaussianMixture:
 
     def sample(self, n, rng):
         """``(x, labels)``: n points (n, d) and their labels (a list of length n) drawn from :math:`\\rho`."""
-        from .distributions import _check_n
-        from ._checks import check_rng
-        n = _check_n(n)
+        n = as_count(n, "n", minimum=0)
         check_rng(rng)
         component = rng.choice(self.mixture.n_components, size=n, p=self.weights)
         z = rng.standard_normal((n, self.dim))
@@ -682,10 +689,11 @@ class TiltedMixture:
     which the density is below 1e-24 of its maximum, with the component means as break
     points; d = 2, the trapezoidal rule on a uniform grid of that box (spectrally accurate for
     these smooth, rapidly decaying integrands), whose step is at most half the smallest
-    standard deviation of the tilted precision, with the error estimated by halving the step.
-    :attr:`normaliser_error` is the absolute error estimate on Z (relative to
-    :math:`e^{\text{shift}}`, i.e. on :math:`Z e^{-\text{shift}}` as computed; see
-    :attr:`log_normaliser_error` for the error of log Z).
+    standard deviation of the tilted precision (at most 1025 points per axis), with the error
+    estimated by the difference from the grid of twice the step (an over-estimate: it is the
+    error of the coarser grid). :attr:`log_normaliser_error` is that estimate for log Z
+    (measured: 3e-13 in d = 1 and 4e-7 in d = 2 for the cases of the tests at g = 3, where
+    importance sampling with 1e5 points agrees within its standard errors, 2e-4 and 3e-4 relative).
 
     Parameters
     ----------

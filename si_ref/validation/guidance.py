@@ -47,7 +47,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import si_ref
-from si_ref.guidance import GuidanceCase, GuidedGaussianPair, LabelledGaussianMixture, tilted_target
+from si_ref.guidance import GuidanceCase, GuidedGaussianPair, LabelledGaussianMixture
 from si_ref.progress import task
 from si_ref.samplers import RK4, integrate, uniform_grid
 from si_ref.validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure

@@ -271,8 +271,8 @@ def test_sde_laws_converge_to_the_target_law():
     for stepper in (EulerMaruyama(), StochasticHeun()):
         term = SDETerm(CASE.drift, CASE.score, eps_of_t)
         coarse, fine = (gaussian_w2(integrate_law(term, stepper, uniform_grid(0.0, 1.0, n), START).law(), TARGET)
-                        for n in (16, 256))
-        assert fine < coarse / 10 and fine < 2e-3
+                        for n in (16, 128))
+        assert fine < coarse / 7 and fine < 4e-3
 
 
 # --- orders --------------------------------------------------------------------------------------------
@@ -377,13 +377,13 @@ def test_a_wrong_noise_scale_stalls_at_a_plateau_while_si_refs_sampler_converges
     wrong_noise = _float32_em_step(CASE, eps, noise_factor=1.0, score_sign=1.0)       # √(ε h) for √(2ε|h|)
     wrong_sign = _float32_em_step(CASE, eps, noise_factor=2.0, score_sign=-1.0)       # forward SDE with b − εs
     own, good, bad_noise, bad_sign = [], [], [], []
-    for n in (16, 64, 256):
+    for n in (16, 32, 128):
         grid = uniform_grid(0.0, 1.0, n)
         own.append(gaussian_w2(integrate_law(term, EulerMaruyama(), grid, START).law(), TARGET))
         good.append(gaussian_w2(loop_law(right, grid, START).law(), TARGET))
         bad_noise.append(gaussian_w2(loop_law(wrong_noise, grid, START).law(), TARGET))
         bad_sign.append(gaussian_w2(loop_law(wrong_sign, grid, START).law(), TARGET))
-    assert own[-1] < own[0] / 10                                                      # si_ref: W2 → 0 (order 1)
+    assert own[-1] < own[0] / 7                                                       # si_ref: W2 → 0 (order 1)
     np.testing.assert_allclose(good, own, rtol=0, atol=2e-6)                          # right float32 step: same law
     for stalled in (bad_noise, bad_sign):
         assert stalled[-1] > 0.05 and stalled[-1] > 0.8 * stalled[1] and stalled[-1] > 20 * own[-1]
@@ -463,3 +463,20 @@ def test_inputs_are_never_modified():
     np.testing.assert_array_equal(grid, uniform_grid(0.0, 1.0, 3))
     reference = integrate_law(CASE.drift, Heun(), grid, START)
     np.testing.assert_allclose(law.covs, reference.covs, rtol=1e-14)
+
+
+@pytest.mark.parametrize("kappa", [1e2, 1e4, 1e6, 1e9])
+def test_w2_of_ill_conditioned_covariances_meets_its_documented_error_bound(kappa):
+    # documented: relative κ²ε/2 (Sylvester form) or absolute 2ε√(κ λ_max) (Procrustes), the smaller applies
+    rng = np.random.default_rng(int(np.log10(kappa)))
+    eps = np.finfo(float).eps
+    rotation, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    sp = rotation @ np.diag([1.0, 0.3, 1.0 / kappa]) @ rotation.T
+    sp = 0.5 * (sp + sp.T)
+    b = rng.standard_normal((3, 3))
+    for scale in (1e-1, 1e-5, 1e-9):
+        sq = sp + scale * (b @ b.T)
+        p, q = (np.zeros(3), sp), (np.zeros(3), sq)
+        exact = float(mp_w2(p, q))
+        bound = min(kappa**2 * eps / 2 * exact, 2 * eps * np.sqrt(kappa * np.linalg.eigvalsh(sq)[-1]))
+        assert abs(gaussian_w2(p, q) - exact) <= 4 * bound + 1e-16 * exact

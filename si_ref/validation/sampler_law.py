@@ -316,6 +316,15 @@ def _controls(gc, results, control_steps):
 
 # --- figures ----------------------------------------------------------------------------------------
 
+def _step_axis(ax, steps):
+    """Plain tick labels at the step counts, no minor labels (log axes would overlap them)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xticks(list(steps))
+    ax.set_xticklabels([str(n) for n in steps])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _plot(out, curves, controls, control_steps, z, control_z, n_paths) -> str:
     """convergence.png: W2 vs steps (ODE, SDE, DDIM/DDPM), the wrong-implementation controls, the MC z-scores."""
     fig = Figure(figsize=(15, 9), layout="constrained")
@@ -332,6 +341,7 @@ def _plot(out, curves, controls, control_steps, z, control_z, n_paths) -> str:
             marker = "s" if name.endswith("eps_t") else "o"
             ax.loglog(steps, errors, marker + style, markersize=4,
                       label=f"{name}: order {fitted_order(steps, errors):.3f}")
+        _step_axis(ax, sorted({n for name in names for n in curves[name][0]}))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("steps")
         ax.set_ylabel("$W_2$(exact law of the sampler, target)")
@@ -342,6 +352,7 @@ def _plot(out, curves, controls, control_steps, z, control_z, n_paths) -> str:
               "wrong_noise": r"float32 EM, noise $\sqrt{\varepsilon h}$", "wrong_sign": r"float32 EM, drift $b - \varepsilon s$"}
     for name, values in controls.items():
         ax.loglog(control_steps, values, "o-" if name != "right" else "x:", label=labels[name])
+    _step_axis(ax, control_steps)
     ax.set_title(f"judging another implementation exactly (forward SDE, $\\varepsilon = {CONTROL_EPS}$)", fontsize=10)
     ax.set_xlabel("steps")
     ax.set_ylabel("$W_2$ to $\\rho_1$")

@@ -14,6 +14,7 @@ import pytest
 
 import si_ref
 from si_ref.diffusion.case import DiffusionCase
+from si_ref.diffusion.discrete import DiscreteSchedule, timesteps
 from si_ref.diffusion.steps import ddim_step, ddpm_step
 from si_ref.sampler_law import (
     AffineStep,
@@ -354,6 +355,42 @@ def test_ddim_law_is_the_law_of_ddim_step_pushing_the_affine_basis():
     spread = points[1:] - points[0]
     np.testing.assert_allclose(law.mean, points[0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(law.cov, spread.T @ spread, rtol=0, atol=1e-12)
+
+
+def test_ddim_law_on_a_diffusers_table_is_the_law_of_ddim_step():
+    # Stable-Diffusion-like: scaled_linear table, 10 "leading" timesteps + offset 1, final step to ᾱ = 1
+    schedule = DiscreteSchedule.scaled_linear()
+    levels = np.append(schedule.alphas_cumprod[timesteps(schedule, 10, "leading", steps_offset=1)], 1.0)
+    start = marginal(levels[0])
+    for eta in (0.0, 0.7):
+        probed = loop_law(lambda x, ab, abp, z: ddim_step(eps_model(x, ab), x, ab, abp, eta, z), levels, start)
+        exact = ddim_law(eps_model, levels, start, eta=eta)
+        np.testing.assert_allclose(exact.means, probed.means, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(exact.covs, probed.covs, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(exact.alpha_bars, levels)
+
+
+def test_sde_laws_with_zero_diffusion_are_the_ode_laws_of_euler_and_heun():
+    grid = np.array([0.0, 0.2, 0.5, 0.55, 1.0])
+    term = SDETerm(CASE.drift, CASE.score, 0.0)
+    for sde, ode in ((EulerMaruyama(), Euler()), (StochasticHeun(), Heun())):
+        a = integrate_law(term, sde, grid, START, save_at=grid)
+        b = integrate_law(CASE.drift, ode, grid, START, save_at=grid)
+        np.testing.assert_allclose(a.means, b.means, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(a.covs, b.covs, rtol=0, atol=1e-14)
+
+
+def test_conditioning_is_passed_to_the_fields():
+    def scaled_drift(x, t, c):
+        return c * CASE.drift(x, t)
+
+    a, m = affine_coefficients(scaled_drift, 0.3, 2, c=2.0)
+    a1, m1 = affine_coefficients(CASE.drift, 0.3, 2)
+    np.testing.assert_allclose(a, 2.0 * a1, rtol=1e-14)
+    np.testing.assert_allclose(m, 2.0 * m1, rtol=1e-14)
+    grid = uniform_grid(0.0, 1.0, 8)
+    with_c = integrate_law(scaled_drift, RK4(), grid, START, c=1.0)
+    np.testing.assert_array_equal(with_c.covs, integrate_law(CASE.drift, RK4(), grid, START).covs)
 
 
 # --- judging someone else's sampler exactly -----------------------------------------------------------------

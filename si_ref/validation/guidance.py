@@ -78,7 +78,7 @@ MIXTURE_SCALES = (1.0, 2.0, 3.0)
 #: Common grid of the total-variation distances (the densities are negligible outside it).
 TV_GRID = np.linspace(-6.0, 8.0, 7001)
 
-QUICK = dict(n_samples=2000, n_grid=301, n_scales=11, push_steps=80)
+QUICK = dict(n_samples=1000, n_grid=201, n_scales=6, push_steps=60)
 
 TOLERANCES: dict[str, tuple[str, float]] = {
     "pair_w2_ode_vs_unconditional_g0": ("<=", 1e-9),

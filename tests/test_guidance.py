@@ -291,20 +291,24 @@ def test_tilted_mixture_normaliser_matches_importance_sampling(d):
     assert tilted.normaliser > 1.01      # not the trivial Z = 1 of g = 0 or 1
 
 
-# --- helpers: KL and W2 between Gaussians -----------------------------------------------------------
+# --- the gap between the guided ODE law and the tilted target -------------------------------------
 
-def test_gaussian_kl_and_w2_match_closed_forms_far_and_near():
-    p = si_ref.Gaussian([0.0, 1.0], np.diag([2.0, 0.5]))
-    q = si_ref.Gaussian([1.0, -1.0], np.diag([1.0, 3.0]))
-    kl = 0.5 * (2.0 / 1 + 0.5 / 3 + 1 / 1 + 4 / 3 - 2 + math.log(3.0 / 1.0) - math.log(1.0))
-    np.testing.assert_allclose(guidance._gaussian_kl(p, q), kl, rtol=1e-14)
-    w2 = math.sqrt(1 + 4 + (math.sqrt(2) - 1) ** 2 + (math.sqrt(0.5) - math.sqrt(3)) ** 2)
-    np.testing.assert_allclose(guidance._gaussian_w2(p, q), w2, rtol=1e-14)
-    # nearby laws: the naive trace formula cancels to rounding; the stable forms keep the digits
-    delta = 1e-9
-    near = si_ref.Gaussian([0.0, 1.0], np.diag([2.0 * (1 + delta), 0.5]))
-    np.testing.assert_allclose(guidance._gaussian_w2(p, near), math.sqrt(2.0) * delta / 2, rtol=1e-6)
-    np.testing.assert_allclose(guidance._gaussian_kl(near, p), delta**2 / 4, rtol=1e-6)
+def test_tilt_gap_is_kl_and_w2_by_the_textbook_formulas():
+    # far-apart laws: the trace formulas have no cancellation to fear here
+    gap = PAIR.tilt_gap(weight=2.0)
+    p, q = gap.ode_law, gap.tilted
+    q_inv = np.linalg.inv(q.cov)
+    dm = p.mean - q.mean
+    kl = 0.5 * (np.trace(q_inv @ p.cov) - 2 + dm @ q_inv @ dm + np.log(np.linalg.det(q.cov) / np.linalg.det(p.cov)))
+    root = _sym_sqrt(_sym_sqrt(q.cov) @ p.cov @ _sym_sqrt(q.cov))
+    w2 = math.sqrt(dm @ dm + np.trace(p.cov + q.cov - 2 * root))
+    np.testing.assert_allclose([gap.kl, gap.w2], [kl, w2], rtol=1e-10)
+    np.testing.assert_allclose([gap.kl, gap.w2], [2.14010, 0.718815], rtol=1e-5)   # the documented gap at g = 3
+
+
+def _sym_sqrt(s):
+    values, vectors = np.linalg.eigh(s)
+    return (vectors * np.sqrt(values)) @ vectors.T
 
 
 # --- bad inputs ----------------------------------------------------------------------------------------

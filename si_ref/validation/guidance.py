@@ -49,6 +49,7 @@ from matplotlib.figure import Figure
 import si_ref
 from si_ref.guidance import GuidanceCase, GuidedGaussianPair, LabelledGaussianMixture
 from si_ref.progress import task
+from si_ref.sampler_law import gaussian_w2
 from si_ref.samplers import RK4, integrate, uniform_grid
 from si_ref.validation._common import Check, check_table, evaluate, report_footer, run_alone, save_figure
 
@@ -138,8 +139,7 @@ def mixture_case_1d() -> GuidanceCase:
 
 
 def _w2(p, q):
-    from si_ref.guidance import _gaussian_w2
-    return _gaussian_w2(p, q)
+    return gaussian_w2(p, q)
 
 
 def _pair_part(results, rng, n_samples, n_scales):

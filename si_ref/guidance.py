@@ -43,14 +43,18 @@ two-sided interpolants with a *Gaussian* base :math:`N(m_0, S_0)` independent of
 target (Stein's identity :math:`\hat x_0 = m_0 - \alpha S_0 s`, so b is affine in s with an
 x-coefficient independent of the field). With a non-Gaussian base no single field
 determines b; guiding only one of (v, s) and keeping the other unguided gives a different
-drift (the tests measure it).
+drift. Measured (tests/test_guidance.py: two-sided linear interpolant, Brownian γ, a
+two-component base, g = 3, t = 0.35, points where :math:`|b_g|` reaches 8.8):
+:math:`v_u - \gamma\dot\gamma s_g` differs from :math:`b_g` by up to 6.7, and the
+Gaussian-base route from the guided score alone (with the moment-matched base) by up to 9.3,
+while every complete set agrees with :math:`b_g` to 1e-12.
 
 Classifier guidance (Dhariwal & Nichol 2021, arXiv:2105.05233, Sec. 4) adds
 :math:`g\nabla_x\log p(c \mid x_t = x)` to the unconditional score; since
 :math:`s(x \mid c) - s(x) = \nabla_x\log p(c \mid x_t = x)` (Bayes), it equals the
 scale-convention guided score.
 
-The guided fields are not the fields of any interpolant in general: the guided
+The guided drift is not the drift of the interpolant to the tilted target: the guided
 probability-flow ODE does *not* sample the tilted target
 :math:`\rho_g \propto \rho(\cdot \mid c)^g \rho^{1-g}` (the density CFG is often said to
 sample) except at g = 0 and g = 1. For Gaussian conditional and unconditional laws the

@@ -98,6 +98,45 @@ from .schedules import (
     ZeroGamma,
 )
 
+from .couplings import (
+    COUPLINGS,
+    GaussianOTMap,
+    GaussianSchrodingerBridge,
+    MinibatchPairs,
+    coupled_case,
+    coupling_cost,
+    entropic_cross_cov,
+    minibatch_ot_pairs,
+)
+from .guidance import (
+    GuidanceCase,
+    GuidanceStrength,
+    GuidedField,
+    GuidedFields,
+    GuidedGaussianPair,
+    LabelledGaussianMixture,
+    TiltedMixture,
+    TiltGap,
+    guidance_strength,
+    guide,
+    tilted_target,
+)
+from .sampler_law import (
+    AffineStep,
+    DiffusionLaws,
+    GaussianLaw,
+    LawSolution,
+    affine_coefficients,
+    ddim_law,
+    ddpm_law,
+    gaussian_kl,
+    gaussian_w2,
+    integrate_law,
+    loop_law,
+    probe_step,
+    push_law,
+)
+
 from . import diffusion
 from .diffusion import *  # noqa: F401,F403  (diffusion conventions: names listed in diffusion.__all__)
 
@@ -147,6 +186,41 @@ __all__ = [
     "ode_log_likelihood",
     "sde_log_likelihood",
     "LikelihoodEstimate",
+    # exact laws of discretised samplers (single-Gaussian cases) and distances between Gaussians
+    "GaussianLaw",
+    "gaussian_kl",
+    "gaussian_w2",
+    "affine_coefficients",
+    "AffineStep",
+    "probe_step",
+    "push_law",
+    "LawSolution",
+    "integrate_law",
+    "loop_law",
+    "DiffusionLaws",
+    "ddim_law",
+    "ddpm_law",
+    # couplings of base and target
+    "COUPLINGS",
+    "GaussianOTMap",
+    "entropic_cross_cov",
+    "coupling_cost",
+    "coupled_case",
+    "GaussianSchrodingerBridge",
+    "MinibatchPairs",
+    "minibatch_ot_pairs",
+    # classifier-free guidance
+    "LabelledGaussianMixture",
+    "GuidanceCase",
+    "GuidedGaussianPair",
+    "GuidanceStrength",
+    "guidance_strength",
+    "guide",
+    "GuidedField",
+    "GuidedFields",
+    "TiltedMixture",
+    "tilted_target",
+    "TiltGap",
     # objectives and fitting
     "Batch",
     "sample_batch",

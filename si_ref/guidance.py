@@ -447,53 +447,54 @@ class LabelledGaussianMixture:
 class _LabelledCase:
     """Conditional (c a label) and unconditional (c None) exact fields of one interpolant and base."""
 
-    def _case(self, c) -> GaussianCase:  # pragma: no cover - abstract
+    def case(self, c=None) -> GaussianCase:  # pragma: no cover - abstract
+        """The exact :class:`~si_ref.GaussianCase` given the label c (None: the unconditional one)."""
         raise NotImplementedError
 
     # every field f(x, t, c=None)
     def log_density(self, x, t, c=None) -> np.ndarray:
         r""":math:`\log\rho_t(x \mid c)` (c a label) or :math:`\log\rho_t(x)` (c None); returns (n,)."""
-        return self._case(c).log_density(x, t)
+        return self.case(c).log_density(x, t)
 
     def density(self, x, t, c=None) -> np.ndarray:
         r""":math:`\rho_t(x \mid c)` or :math:`\rho_t(x)`; returns (n,)."""
-        return self._case(c).density(x, t)
+        return self.case(c).density(x, t)
 
     def score(self, x, t, c=None) -> np.ndarray:
         r"""Score :math:`\nabla\log\rho_t(x \mid c)` (c None: unconditional); returns (n, d)."""
-        return self._case(c).score(x, t)
+        return self.case(c).score(x, t)
 
     def noise(self, x, t, c=None) -> np.ndarray:
         r"""Noise :math:`\eta = E[z \mid x_t = x, c] = -\gamma s`; returns (n, d)."""
-        return self._case(c).noise(x, t)
+        return self.case(c).noise(x, t)
 
     def denoise_x0(self, x, t, c=None) -> np.ndarray:
         r"""Denoiser :math:`E[x_0 \mid x_t = x, c]`; returns (n, d)."""
-        return self._case(c).denoise_x0(x, t)
+        return self.case(c).denoise_x0(x, t)
 
     def denoise_x1(self, x, t, c=None) -> np.ndarray:
         r"""Denoiser :math:`E[x_1 \mid x_t = x, c]`; returns (n, d)."""
-        return self._case(c).denoise_x1(x, t)
+        return self.case(c).denoise_x1(x, t)
 
     def velocity(self, x, t, c=None) -> np.ndarray:
         r"""Velocity :math:`v = E[\dot\alpha x_0 + \dot\beta x_1 \mid x_t = x, c]`; returns (n, d)."""
-        return self._case(c).velocity(x, t)
+        return self.case(c).velocity(x, t)
 
     def drift(self, x, t, c=None) -> np.ndarray:
         r"""Drift :math:`b = v - \gamma\dot\gamma s` (probability flow of :math:`\rho_t(\cdot \mid c)`); returns (n, d)."""
-        return self._case(c).drift(x, t)
+        return self.case(c).drift(x, t)
 
     def divergence(self, x, t, c=None) -> np.ndarray:
         r""":math:`\nabla\cdot b`; returns (n,)."""
-        return self._case(c).divergence(x, t)
+        return self.case(c).divergence(x, t)
 
     def forward_drift(self, x, t, eps, c=None) -> np.ndarray:
         r"""Forward SDE drift :math:`b + \varepsilon s`; returns (n, d)."""
-        return self._case(c).forward_drift(x, t, eps)
+        return self.case(c).forward_drift(x, t, eps)
 
     def backward_drift(self, x, t, eps, c=None) -> np.ndarray:
         r"""Backward SDE drift :math:`b - \varepsilon s`; returns (n, d)."""
-        return self._case(c).backward_drift(x, t, eps)
+        return self.case(c).backward_drift(x, t, eps)
 
     def guided(self, *, scale=None, weight=None) -> "GuidedFields":
         r"""The exact classifier-free-guided fields, in the convention of the keyword given.
@@ -593,7 +594,8 @@ class GuidanceCase(_LabelledCase):
             self._conditional[label] = GaussianCase(self.interpolant, self.base, self.target.conditional(label))
         return self._conditional[label]
 
-    def _case(self, c) -> GaussianCase:
+    def case(self, c=None) -> GaussianCase:
+        """The exact case given the label c (:meth:`conditional_case`), or :attr:`unconditional` for c = None."""
         return self.unconditional if c is None else self.conditional_case(c)
 
     def log_class_probability(self, x, t, c) -> np.ndarray:
@@ -959,7 +961,8 @@ class GuidedGaussianPair(_LabelledCase):
         self.conditional, self.unconditional = conditional, unconditional
         self.dim = conditional.dim
 
-    def _case(self, c) -> GaussianCase:
+    def case(self, c=None) -> GaussianCase:
+        """The exact case given the label (:attr:`conditional_case`), or :attr:`unconditional_case` for c = None."""
         if c is None:
             return self.unconditional_case
         try:

@@ -24,8 +24,10 @@ from .diffusion.paths import (
     VPLinearPath,
     ZeroTerminalSNRPath,
 )
+from .couplings import entropic_cross_cov, GaussianOTMap
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase
+from .guidance import GuidanceCase, LabelledGaussianMixture
 from .interpolants import (
     EncoderDecoderInterpolant,
     Interpolant,
@@ -46,8 +48,9 @@ from .schedules import (
     ZeroGamma,
 )
 
-__all__ = ["GAMMA_SCHEDULES", "INTERPOLANTS", "CASES", "DIFFUSION_CASES", "gamma_schedule", "interpolant", "case",
-           "diffusion_case", "definition", "name_of", "unknown_name_error"]
+__all__ = ["GAMMA_SCHEDULES", "INTERPOLANTS", "CASES", "DIFFUSION_CASES", "GUIDANCE_CASES", "COUPLINGS_OF_CASES",
+           "gamma_schedule", "interpolant", "case", "diffusion_case", "guidance_case", "definition", "name_of",
+           "unknown_name_error"]
 
 
 def _schedules() -> dict:
@@ -114,7 +117,21 @@ def _cases() -> dict:
         "one-sided-2d-linear": (INTERPOLANTS["one-sided-linear"], None, _MIXTURE_2D, None),
         "one-sided-2d-trig": (INTERPOLANTS["one-sided-trig"], None, _TARGET_2D, None),
         "mirror-2d-brownian": (INTERPOLANTS["mirror-brownian"], None, _MIXTURE_2D, None),
+        # couplings computed from the endpoints (the definition records the cross-covariance and its name)
+        "ot-2d-linear-zero": (INTERPOLANTS["linear-zero"], _BASE_2D, _TARGET_2D,
+                              GaussianOTMap(_BASE_2D, _TARGET_2D).cross_cov),
+        "schrodinger-bridge-2d-linear": (LinearInterpolant(ScaledBrownianGamma(1.0)), _BASE_2D, _TARGET_2D,
+                                         entropic_cross_cov(_BASE_2D, _TARGET_2D, 2.0)),
     }
+
+
+#: How the cross-covariance of the named cases that have one was chosen.
+COUPLINGS_OF_CASES: dict = {
+    "coupled-2d-trig-bsquared": "jointly Gaussian with Cov(x0, x1) = cross_cov",
+    "ot-2d-linear-zero": "the W2-optimal transport coupling x1 = m1 + A (x0 - m0) (Bures map); cross_cov = S0 A",
+    "schrodinger-bridge-2d-linear": "the entropic OT coupling with epsilon = 2 (minimising E|x0 - x1|^2 + epsilon KL(pi "
+                                    "|| base x target)): the static Schrodinger bridge of sigma W with sigma = 1",
+}
 
 
 _CASE_PARTS: dict = _cases()
@@ -139,6 +156,29 @@ def _diffusion_cases() -> dict:
 #: Diffusion cases by name: ``DiffusionCase(data, path)`` with the same 2-d, 2-component mixture data on each
 #: path family (VP linear β, cosine, VE, EDM, rectified flow with shift 1 and 3, zero terminal SNR).
 DIFFUSION_CASES: dict = _diffusion_cases()
+
+_LABELLED_2D = LabelledGaussianMixture(
+    np.array([0.3, 0.3, 0.4]),
+    np.array([[2.0, 0.0], [0.0, 2.0], [-1.5, -1.0]]),
+    np.stack([np.diag([0.3, 0.1]), np.diag([0.1, 0.3]), np.array([[0.4, 0.1], [0.1, 0.3]])]),
+    (0, 0, 1),
+)
+_LABELLED_1D = LabelledGaussianMixture(
+    np.array([0.5, 0.5]), np.array([[-1.0], [2.0]]), np.array([[[0.25]], [[0.5]]]), ("cat", "dog"),
+)
+
+
+def _guidance_cases() -> dict:
+    return {
+        "guidance-1d-vp-trig-brownian": GuidanceCase(INTERPOLANTS["vp-trig-brownian"],
+                                                     Gaussian(np.zeros(1), np.eye(1)), _LABELLED_1D),
+        "guidance-2d-linear-brownian": GuidanceCase(INTERPOLANTS["linear-brownian"], _STANDARD_2D, _LABELLED_2D),
+        "guidance-2d-one-sided-trig": GuidanceCase(INTERPOLANTS["one-sided-trig"], None, _LABELLED_2D),
+    }
+
+
+#: Labelled cases for classifier-free guidance by name (:class:`si_ref.GuidanceCase`).
+GUIDANCE_CASES: dict = _guidance_cases()
 
 
 def _normalised(name: str) -> str:
@@ -191,6 +231,11 @@ def case(name: str) -> GaussianCase:
     return _lookup(CASES, name, "case")
 
 
+def guidance_case(name: str) -> GuidanceCase:
+    """The labelled case called ``name`` (a key of :data:`GUIDANCE_CASES`)."""
+    return _lookup(GUIDANCE_CASES, name, "guidance case")
+
+
 def diffusion_case(name: str) -> DiffusionCase:
     """The named diffusion case (see ``DIFFUSION_CASES``)."""
     return _lookup(DIFFUSION_CASES, name, "diffusion case")
@@ -233,6 +278,16 @@ def _diffusion_case_definition(c: DiffusionCase) -> dict:
             "convention": "x = a(tau) x_data + sigma(tau) eps, eps ~ N(0, I) independent of x_data; tau = 0 the data"}
 
 
+def _guidance_case_definition(c: GuidanceCase) -> dict:
+    target = c.target
+    return {"kind": "guidance_case", "interpolant": _interpolant_definition(c.interpolant),
+            "base": _distribution_definition(c.base),
+            "target": {"type": "LabelledGaussianMixture", "weights": target.weights.tolist(),
+                       "means": target.means.tolist(), "covs": target.covs.tolist(), "labels": list(target.labels)},
+            "coupling": "independent; the conditional target given c is the components of label c, weights "
+                        "renormalised"}
+
+
 def definition(name: str) -> dict:
     """A JSON-ready definition of the named schedule, interpolant, case or diffusion case (parameters as numbers)."""
     if name in GAMMA_SCHEDULES:
@@ -244,14 +299,16 @@ def definition(name: str) -> dict:
         return {"kind": "case", "interpolant": _interpolant_definition(c.interpolant),
                 "base": _distribution_definition(c.base), "target": _distribution_definition(c.target),
                 "cross_cov": None if c.cross_cov is None else c.cross_cov.tolist(),
-                "coupling": "jointly Gaussian with Cov(x0, x1) = cross_cov" if c.cross_cov is not None
-                else "independent"}
+                "coupling": COUPLINGS_OF_CASES.get(name, "independent")}
     if name in DIFFUSION_CASES:
         return _diffusion_case_definition(DIFFUSION_CASES[name])
+    if name in GUIDANCE_CASES:
+        return _guidance_case_definition(GUIDANCE_CASES[name])
     if not isinstance(name, str):
         raise TypeError(f"name must be the name (str) of a schedule, interpolant or case; received {name!r} of type "
                         f"{type(name).__name__}.")
-    raise unknown_name_error("reference", name, {**GAMMA_SCHEDULES, **INTERPOLANTS, **CASES, **DIFFUSION_CASES})
+    raise unknown_name_error("reference", name, {**GAMMA_SCHEDULES, **INTERPOLANTS, **CASES, **DIFFUSION_CASES,
+                                                 **GUIDANCE_CASES})
 
 
 def name_of(reference):
@@ -263,6 +320,8 @@ def name_of(reference):
     """
     if isinstance(reference, DiffusionCase):
         table, kind = DIFFUSION_CASES, "diffusion_case"
+    elif isinstance(reference, GuidanceCase):
+        table, kind = GUIDANCE_CASES, "guidance_case"
     elif isinstance(reference, GaussianCase):
         table, kind = CASES, "case"
     elif isinstance(reference, Interpolant):
@@ -285,6 +344,9 @@ def _definition_of(reference):
     """:func:`definition`'s dict for an object (None for a custom interpolant, which has no parameters to compare)."""
     if isinstance(reference, DiffusionCase):
         return _diffusion_case_definition(reference)
+    if isinstance(reference, GuidanceCase):
+        return None if type(reference.interpolant).__name__ == "CustomInterpolant" \
+            else _guidance_case_definition(reference)
     if isinstance(reference, GaussianCase):
         if type(reference.interpolant).__name__ == "CustomInterpolant":
             return None

@@ -35,8 +35,10 @@ from .diffusion.paths import (
     VPLinearPath,
     ZeroTerminalSNRPath,
 )
+from .couplings import COUPLINGS, coupled_case
 from .distributions import Gaussian, GaussianMixture
 from .gaussian import GaussianCase, sym_sqrt
+from .guidance import GuidanceCase, LabelledGaussianMixture, guidance_strength
 from .interpolants import (
     INTERPOLANT_FAMILIES,
     VP_MAX_GAMMA,
@@ -72,6 +74,11 @@ __all__ = [
     "diffusion_paths",
     "noise_levels",
     "diffusion_cases",
+    "coupled_cases",
+    "labelled_gaussian_mixtures",
+    "guidance_cases",
+    "guidance_strengths",
+    "guided_fields",
     "GAMMA_FAMILIES",
     "INTERPOLANT_FAMILY_NAMES",
     "DIFFUSION_PATH_FAMILIES",
@@ -541,3 +548,115 @@ def diffusion_cases(d, *, families=None, max_components=3, mixtures=True, max_ab
         return st.builds(DiffusionCase, data, paths)
 
     return _dimension(d).flatmap(of_dim)
+
+
+# --- couplings --------------------------------------------------------------------------------------
+
+def coupled_cases(d, *, couplings=COUPLINGS, families=None, min_epsilon=0.1, max_epsilon=10.0,
+                  max_abs_mean=3.0, min_eigenvalue=0.1, max_eigenvalue=10.0):
+    """``GaussianCase`` objects of a two-sided interpolant between two Gaussians, coupled by one of
+    ``couplings`` (:data:`si_ref.couplings.COUPLINGS`: ``"independent"``, ``"ot"``, ``"entropic"``,
+    the last with ε drawn in [min_epsilon, max_epsilon]); see :func:`si_ref.coupled_case`.
+
+    ``families`` are interpolant family names (default: every two-sided family).
+    """
+    if isinstance(couplings, str) or not couplings:
+        raise InvalidArgument(f"couplings={couplings!r} must be a non-empty sequence of names from {COUPLINGS}")
+    unknown = [c for c in couplings if c not in COUPLINGS]
+    if unknown:
+        raise InvalidArgument(f"couplings={couplings!r} holds unknown names {unknown}; valid: {COUPLINGS}")
+    low, high = _real(min_epsilon, "min_epsilon"), _real(max_epsilon, "max_epsilon")
+    if not 0 < low <= high:
+        raise InvalidArgument(f"need 0 < min_epsilon <= max_epsilon; received {low!r} and {high!r}")
+    two_sided = tuple(name for name, cls in INTERPOLANT_FAMILIES.items() if _kind_of(cls) == "two-sided")
+    families = _families(families, two_sided, "families")
+    bounds = dict(max_abs_mean=max_abs_mean, min_eigenvalue=min_eigenvalue, max_eigenvalue=max_eigenvalue)
+
+    def of_dim(dim):
+        def build(interpolant, base, target, coupling, data):
+            epsilon = data.draw(st.floats(low, high), label="epsilon") if coupling == "entropic" else None
+            return coupled_case(interpolant, base, target, coupling=coupling, epsilon=epsilon)
+
+        two_sided_interpolants = interpolants(families=families).filter(lambda i: i.kind == "two-sided")
+        return st.builds(build, two_sided_interpolants, gaussians(dim, **bounds), gaussians(dim, **bounds),
+                         st.sampled_from(tuple(couplings)), st.data())
+
+    return _dimension(d).flatmap(of_dim)
+
+
+def _kind_of(cls) -> str:
+    """"two-sided", "one-sided" or "mirror" for an interpolant family class."""
+    if issubclass(cls, MirrorInterpolant):
+        return "mirror"
+    if issubclass(cls, (OneSidedLinearInterpolant, OneSidedTrigInterpolant)):
+        return "one-sided"
+    return "two-sided"
+
+
+# --- guidance ---------------------------------------------------------------------------------------
+
+def labelled_gaussian_mixtures(d, *, min_labels=2, max_labels=3, max_components_per_label=2, max_abs_mean=3.0,
+                               min_eigenvalue=0.1, max_eigenvalue=10.0):
+    """``LabelledGaussianMixture`` in dimension d with L labels (ints 0 … L − 1), min_labels <= L <= max_labels,
+    each carried by 1 to ``max_components_per_label`` components."""
+    lmin, lmax = _count(min_labels, "min_labels", 1), _count(max_labels, "max_labels", 1)
+    _ordered(lmin, lmax, "min_labels", "max_labels")
+    per = _count(max_components_per_label, "max_components_per_label", 1)
+    bounds = dict(max_abs_mean=max_abs_mean, min_eigenvalue=min_eigenvalue, max_eigenvalue=max_eigenvalue)
+
+    def of_counts(dim, counts):
+        labels = [c for c, k in enumerate(counts) for _ in range(k)]
+        mixtures = gaussian_mixtures(dim, min_components=len(labels), max_components=len(labels), **bounds)
+        return mixtures.map(lambda m: LabelledGaussianMixture(m.weights, m.means, m.covs, labels))
+
+    counts = st.integers(lmin, lmax).flatmap(lambda n: st.lists(st.integers(1, per), min_size=n, max_size=n))
+    return st.tuples(_dimension(d), counts).flatmap(lambda dc: of_counts(*dc))
+
+
+def guidance_cases(d, *, families=None, gaussian_base=True, **target_options):
+    """``GuidanceCase`` objects: an interpolant of ``families`` (default: every family but mirror) from a
+    Gaussian base (N(0, I) for one-sided families; a drawn Gaussian, or a mixture when ``gaussian_base``
+    is False) to a drawn :func:`labelled_gaussian_mixtures` target (``target_options`` go to it)."""
+    allowed = tuple(name for name, cls in INTERPOLANT_FAMILIES.items() if _kind_of(cls) != "mirror")
+    families = _families(families, allowed, "families")
+    if not isinstance(gaussian_base, bool):
+        raise InvalidArgument(f"gaussian_base={gaussian_base!r} must be True or False")
+    bounds = {k: target_options[k] for k in ("max_abs_mean", "min_eigenvalue", "max_eigenvalue") if k in target_options}
+
+    def of_dim(dim):
+        def build(interpolant, target, data):
+            if interpolant.kind == "one-sided":
+                return GuidanceCase(interpolant, None, target)
+            bases = gaussians(dim, **bounds) if gaussian_base else gaussian_mixtures(dim, max_components=2, **bounds)
+            return GuidanceCase(interpolant, data.draw(bases, label="base"), target)
+
+        not_mirror = interpolants(families=families).filter(lambda i: i.kind != "mirror")
+        return st.builds(build, not_mirror, labelled_gaussian_mixtures(dim, **target_options), st.data())
+
+    return _dimension(d).flatmap(of_dim)
+
+
+def guidance_strengths(*, min_scale=2.5, max_scale=8.0, conventions=("scale", "weight")):
+    """``GuidanceStrength`` objects with g in [min_scale, max_scale], given in one of ``conventions``
+    (``"scale"``: g; ``"weight"``: w = g − 1 of Ho & Salimans).
+
+    The default range keeps the usual mistakes apart: below g = 2.5, g − 1, 1 − g and 1 (no guidance)
+    come close to each other or to g (at g = 2, g − 1 = 1; at g = ½, 1 − g = g).
+    """
+    low, high = _real(min_scale, "min_scale"), _real(max_scale, "max_scale")
+    _ordered(low, high, "min_scale", "max_scale")
+    if isinstance(conventions, str) or not conventions or not set(conventions) <= {"scale", "weight"}:
+        raise InvalidArgument(f"conventions={conventions!r} must be a non-empty sequence of 'scale' and 'weight'")
+
+    def build(g, convention):
+        return guidance_strength(scale=g) if convention == "scale" else guidance_strength(weight=g - 1.0)
+
+    return st.builds(build, st.floats(low, high), st.sampled_from(tuple(conventions)))
+
+
+def guided_fields(d, *, strengths=None, **case_options):
+    """``GuidedFields`` (``case.guided(...)``) of drawn :func:`guidance_cases` and :func:`guidance_strengths`:
+    the references of the checker's guided-field quantities."""
+    strengths = guidance_strengths() if strengths is None else strengths
+    return st.builds(lambda case, strength: case.guided(**{strength.convention: strength.value}),
+                     guidance_cases(d, **case_options), strengths)

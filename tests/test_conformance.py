@@ -337,6 +337,8 @@ def fixed_reference(name):
         return next(case for case in references.DIFFUSION_CASES.values() if q.accepts(case))
     if q.level == "schedule":
         return S.SigmoidGamma(5.0)
+    if q.level == "guidance":
+        return references.guidance_case("guidance-2d-linear-brownian").guided(weight=2.0)
     if q.level == "interpolant":
         return ASYM
     for case in (CASE, TWO_SIDED, references.case("gaussian-2d-linear-brownian"), ONE_SIDED, MIRROR):

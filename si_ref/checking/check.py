@@ -20,6 +20,7 @@ from .compare import EVIDENCE, FLOAT32_TOLERANCE, Failure, Tolerance, diagnoses,
 from .draw import TimeRange, process_independent_draws, time_range
 from .evaluate import evaluate, exact_or_none
 from .example import Example
+from .guidance import GuidedFieldQuantity
 from .quantity import FieldQuantity, Quantity, StepQuantity, WrapperQuantity
 from .variants import Mistake, Variant
 from .mistakes import explanation
@@ -89,13 +90,13 @@ class _Conditioning:
         if not isinstance(q, FieldQuantity) or isinstance(q, StepQuantity):
             raise ValueError(f"c= applies to the field and wrapper quantities (called f(x, t, c)); {q.name!r} is a "
                              f"{q.level}-level quantity. Leave c=None for it.")
-        if labelled is None or not callable(getattr(labelled, "conditional", None)) \
-                or not hasattr(labelled, "unconditional"):
-            raise TypeError(f"c= needs a labelled reference with conditional(c) and unconditional, e.g. "
+        if labelled is None or not callable(getattr(labelled, "case", None)):
+            raise TypeError(f"c= needs a labelled reference with case(c) (the exact case given c; None: "
+                            f"unconditional), e.g. "
                             f"si_ref.GuidanceCase; received reference={describe(labelled) if labelled is not None else None}. "
                             f"Pass reference=<a GuidanceCase> with c=<one of its labels>.")
         self.q, self.labelled, self.c = q, labelled, c
-        self.case = labelled.conditional(c)   # raises ValueError naming the labels for an unknown c
+        self.case = labelled.case(c)   # raises ValueError naming the labels for an unknown c
 
     def attach(self, ex: Example) -> Example:
         return replace(ex, c=self.c, labelled=self.labelled)
@@ -105,10 +106,20 @@ class _Conditioning:
         q = self.q
 
         def unconditional(ex):
-            return q.exact(replace(ex, reference=ex.labelled.unconditional, c=None, labelled=None))
+            return q.exact(replace(ex, reference=ex.labelled.case(None), c=None, labelled=None))
         dropped = Mistake("condition-dropped", explanation("condition-dropped"),
                           (Variant("the unconditional value (c not passed on)", unconditional),))
         return replace(q, mistakes=q.mistakes + (dropped,))
+
+
+def _guided_label(q: Quantity, reference, c):
+    """The label of a guided-field check, validated against the reference's labels."""
+    if reference is None:
+        raise ValueError(f"c= of the guided quantity {q.name!r} needs the reference it is a label of; pass "
+                         f"reference=<GuidanceCase>.guided(scale=g) with c=<one of its labels>, or leave c=None to "
+                         f"draw the labels.")
+    _check_reference_type(q, reference, "reference")
+    return reference.case.target.check_label(c)   # ValueError listing the labels for an unknown c
 
 
 def _fixed_phase(q: Quantity, implementation, reference, eps, span: TimeRange, factory: bool, tolerance,
@@ -240,8 +251,10 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, c=Non
     eps : float or callable, optional
         ε(t) used by the implementation; required by the SDE drifts and the SDE steps.
     c : optional
-        A label: check the conditional field given c. ``reference`` must then be a labelled
-        case (:class:`si_ref.GuidanceCase`: ``conditional(c)``, ``unconditional``); a field is
+        A label. For the guided-field quantities (``"guided_drift"``, …; reference
+        ``GuidanceCase.guided(scale=g)``) the label to guide towards (default: every label).
+        For the other field and wrapper quantities: check the conditional field given c. ``reference`` must then be a labelled
+        case with ``case(c)`` (:class:`si_ref.GuidanceCase`, :class:`si_ref.GuidedGaussianPair`); a field is
         called ``f(x, t, c)``, a wrapper is built from input fields ``f(x, t, c=None)`` and called
         ``(x, t, c)``. A value equal to the unconditional one is diagnosed ``condition-dropped``.
     times : sequence of float, optional
@@ -299,7 +312,9 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, c=Non
     """
     q = quantity(quantity_name)
     conditioning = None
-    if c is not None:
+    if c is not None and isinstance(q, GuidedFieldQuantity):
+        q = replace(q, label=_guided_label(q, reference, c))    # the label to guide towards, fixed
+    elif c is not None:
         conditioning = _Conditioning(q, reference, c)
         q, reference = conditioning.quantity(), conditioning.case
     attach = conditioning.attach if conditioning is not None else None

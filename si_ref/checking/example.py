@@ -35,7 +35,7 @@ class Example:
         A label: the implementation is called with it (``f(x, t, c)``); ``reference`` is then
         the conditional case given c, and ``labelled`` the labelled case it came from.
     labelled : optional
-        The labelled case (``conditional(c)``, ``unconditional``) of a conditional check.
+        The labelled case of a conditional check (``case(c)``: the exact case given c, None unconditional).
 
     Examples
     --------

@@ -189,6 +189,19 @@ CATALOGUE = {entry.name: entry for entry in (
         "the timestep shift σ' = s σ/(1 + (s − 1) σ) was applied to levels that were already shifted (the same as "
         "the shift s²): shift the unshifted grid once."),
     CatalogueEntry(
+        "guidance-off-by-one",
+        "the guidance strength is off by one: f_u + g (f_c − f_u) (diffusers' guidance_scale g) and (1 + w) f_c − "
+        "w f_u (Ho & Salimans' w) agree at g = 1 + w; the value matches the other convention's number used "
+        "in this one. Convert with g = 1 + w."),
+    CatalogueEntry(
+        "guidance-swapped",
+        "the conditional and unconditional outputs are exchanged: the value is g f_u + (1 − g) f_c instead of "
+        "g f_c + (1 − g) f_u (the halves of a doubled batch unpacked in the wrong order)."),
+    CatalogueEntry(
+        "guidance-missing",
+        "no guidance: the value is the conditional field f_c, what the guided combination gives only at g = 1 "
+        "(w = 0)."),
+    CatalogueEntry(
         "condition-dropped",
         "the conditioning c was not passed on: the value is the unconditional field E[· | x_t = x] instead of the "
         "conditional one given c. A wrapper must call its input fields f(x, t, c) when it is called with c."),

@@ -30,6 +30,23 @@ PATTERNS = {
         "and calls the model on (x, t) alone: a class label handed to the solver is swallowed by *args, so a "
         "conditional model is integrated unconditionally.",
         "atong01/conditional-flow-matching torchcfm/utils.py (torch_wrapper)"),
+    "guidance-missing": (
+        "diffusers pipelines run the classifier-free combination only when do_classifier_free_guidance "
+        "(guidance_scale > 1); a guidance_scale of 1 or less, or a code path that skips the doubled batch, "
+        "returns the conditional output unguided whatever strength was asked for.",
+        "huggingface/diffusers src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion.py "
+        "(do_classifier_free_guidance)"),
+    "guidance-off-by-one": (
+        "diffusers documents guidance_scale both as the w of Classifier-Free Diffusion Guidance (arXiv 2207.12598, "
+        "whose eq. (6) is (1 + w) ε_c − w ε_u) and as the w of Imagen's eq. 2 (w ε_c + (1 − w) ε_u), and "
+        "implements the latter; a port that follows the first reference is off by one.",
+        "huggingface/diffusers src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion.py "
+        "(the guidance_scale docstring)"),
+    "guidance-swapped": (
+        "diffusers concatenates [negative_prompt_embeds, prompt_embeds] and unpacks noise_pred.chunk(2) as "
+        "(uncond, text); code that builds the batch as [cond, uncond] but keeps the unpacking exchanges "
+        "the two outputs. (generic)",
+        "huggingface/diffusers src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion.py"),
     "constant-factor": (
         "The SD1.5 VAE latent scale 0.18215 was hard-coded while an SDXL VAE (factor 0.13025) was used, so "
         "predicted fields are off by a fixed ratio of ≈1.40.",

@@ -341,8 +341,7 @@ def _bound_field(case: GaussianCase, name: str):
 def _labelled_field(labelled, name: str):
     """``f(x, t, c=None)``: the conditional field given c, the unconditional one without c."""
     def field_(x, t, c=None):
-        case = labelled.unconditional if c is None else labelled.conditional(c)
-        return getattr(case, name)(x, t)
+        return getattr(labelled.case(c), name)(x, t)
     return field_
 
 

@@ -7,12 +7,14 @@ import numpy as np
 from ..diffusion.case import DiffusionCase
 from ..distributions import Gaussian
 from ..gaussian import GaussianCase
+from ..guidance import GuidanceCase, GuidedFields, GuidedGaussianPair
 from ..references import unknown_name_error
 from .conversions import wrapper_quantities
 from .diffusion_conversions import diffusion_conversion_quantities, diffusion_target_quantities
 from .diffusion_fields import diffusion_field_quantities
 from .diffusion_steps import diffusion_step_quantities
 from .fields import field_quantities
+from .guidance import guidance_quantities
 from .likelihood import likelihood_quantities
 from .losses import loss_quantities
 from .paths import interpolant_quantities, schedule_quantities
@@ -29,6 +31,7 @@ QUANTITIES: dict = {q.name: q for q in (
     *target_quantities(),
     *field_quantities(),
     *wrapper_quantities(),
+    *guidance_quantities({q.name: q for q in field_quantities()}),
     *step_quantities(),
     *likelihood_quantities(),
     *loss_quantities(),
@@ -85,9 +88,21 @@ def _describe_distribution(dist) -> str:
 
 
 def describe(reference) -> str:
-    """A readable, reproducible description of a schedule, interpolant, Gaussian case or diffusion case."""
+    """A readable, reproducible description of a schedule, interpolant, Gaussian, diffusion or guidance case."""
     if isinstance(reference, DiffusionCase):
         return f"DiffusionCase(data={_describe_distribution(reference.data)}, path={reference.path!r})"
+    if isinstance(reference, GuidedFields):
+        strength = reference.strength
+        return f"{describe(reference.case)}.guided({strength.convention}={strength.value!r})"
+    if isinstance(reference, GuidanceCase):
+        target = reference.target
+        return (f"GuidanceCase({reference.interpolant!r}, base={_describe_distribution(reference.base)}, "
+                f"target=LabelledGaussianMixture(weights={_array(target.weights)}, means={_array(target.means)}, "
+                f"covs={_array(target.covs)}, labels={list(target.labels)!r}))")
+    if isinstance(reference, GuidedGaussianPair):
+        return (f"GuidedGaussianPair({reference.interpolant!r}, base={_describe_distribution(reference.base)}, "
+                f"conditional={_describe_distribution(reference.conditional)}, "
+                f"unconditional={_describe_distribution(reference.unconditional)}, label={reference.label!r})")
     if isinstance(reference, GaussianCase):
         text = (f"GaussianCase({reference.interpolant!r}, base={_describe_distribution(reference.base)}, "
                 f"target={_describe_distribution(reference.target)}")

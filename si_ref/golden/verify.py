@@ -20,6 +20,7 @@ from ..checking.evaluate import evaluate
 from ..checking.report import Counterexample, Report
 from ..diffusion.case import DiffusionCase
 from ..gaussian import GaussianCase
+from ..guidance import GuidanceCase, GuidedFields
 from ..interpolants import Interpolant
 from ..checking.example import Example
 from ..checking.linear_field import LinearField
@@ -45,6 +46,8 @@ def _reference_object(level: str, name: str):
              "interpolant": references.INTERPOLANTS}.get(level, references.CASES)
     if level.startswith("diffusion"):
         table = references.DIFFUSION_CASES
+    if level == "guidance":
+        table = references.GUIDANCE_CASES
     if name not in table:
         raise ValueError(f"the golden vectors use the reference {name!r}, which this si_ref ({_version()}) does "
                          f"not define; {_REGENERATE}.")
@@ -79,7 +82,9 @@ def _reference_name(golden: GoldenSet, quantity: str, reference):
     """``reference`` as the name of a stored reference: a name, or a schedule / interpolant / case object."""
     if reference is None or isinstance(reference, str):
         return reference
-    if isinstance(reference, (GammaSchedule, Interpolant, GaussianCase, DiffusionCase)):
+    if isinstance(reference, GuidedFields):
+        reference = reference.case          # the strength is the stored one; the entries are per named case
+    if isinstance(reference, (GammaSchedule, Interpolant, GaussianCase, DiffusionCase, GuidanceCase)):
         name = references.name_of(reference)
         if name is None:
             raise ValueError(f"reference {describe(reference)} is not one of si_ref's named references, and golden "
@@ -198,6 +203,11 @@ class _Entry:
         self.level = entry["level"]
         self.reference_name = entry["reference"]
         self.reference = _reference_object(self.level, self.reference_name)
+        self.c = None
+        if self.level == "guidance":   # the labelled case guided at the stored strength, towards the stored label
+            parameter = entry["parameter"]
+            self.reference = self.reference.guided(**{parameter["convention"]: parameter["value"]})
+            self.c = parameter["c"]
         output = golden[entry["output"]]
         self.batch = isinstance(QUANTITIES.get(self.quantity), LossQuantity)   # one number per batch: rows not separable
         if self.batch:
@@ -218,6 +228,9 @@ class _Entry:
         args = {name: values[local] for name, values in self.inputs.items()}
         if hasattr(self.q, "stored_example"):     # the diffusion quantities: named inputs besides (t, x)
             return self.q.stored_example(self.reference, args, self.eps)
+        if self.c is not None:                    # a guided field: f(x, t, c) of the guided reference
+            return Example(self.reference.case.case(self.c), args["t"], x=args["x"], c=self.c,
+                           labelled=self.reference)
         dt = float(args["dt"][0]) if "dt" in args and args["dt"].size else None
         return Example(self.reference, args["t"], x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
                        z=args.get("z"), eps=self.eps, dt=dt, xi=args.get("xi"))

@@ -25,6 +25,7 @@ from ..checking.diffusion_quantity import (
     points_at_levels,
 )
 from ..checking.draw import points_in_components
+from ..checking.guidance import FIXED_STRENGTHS, GuidedFieldQuantity
 from ..checking.likelihood import LikelihoodQuantity
 from ..checking.losses import LossQuantity
 from ..checking.quantity import PathQuantity, StepQuantity, WrapperQuantity, wrapper_call
@@ -465,6 +466,32 @@ def _diffusion_step_vectors(v: _Vectors):
                 v.entry(q.name, q.level, name, f"{function}({', '.join(q.arguments_)})", stored, out)
 
 
+def _guidance_vectors(v: _Vectors):
+    """Each guided field of each named labelled case, at each fixed strength and label: rows at ROW_TIMES in
+    the bulk of the conditional ρ_t(· | c). The entry's ``parameter`` holds the strength and the label."""
+    t = np.array(ROW_TIMES)
+    for name in sorted(references.GUIDANCE_CASES):
+        case = references.GUIDANCE_CASES[name]
+        for strength in FIXED_STRENGTHS:
+            (convention, value), = strength.items()
+            guided = case.guided(**strength)
+            for c in case.labels:
+                owner = f"{convention}={value!r}/c={c}"
+                x = _bulk_points(case.case(c), t, _rng(f"{name}/{owner}"))
+                keys = {"t": v.add("guidance", name, "t", t, owner=owner),
+                        "x": v.add("guidance", name, "x", x, owner=owner)}
+                for q in QUANTITIES.values():
+                    if not isinstance(q, GuidedFieldQuantity) or not q.accepts(guided):
+                        continue
+                    rows = _rows_in(q.domain(guided), t)
+                    values = q.exact(Example(case.case(c), t[rows], x=x[rows], c=c, labelled=guided))
+                    out = v.add("guidance", name, q.name, _finite(values, f"{name}/{owner}/{q.name}"), q.name,
+                                owner=owner)
+                    v.entry(q.name, q.level, name, "f(x, t, c)", keys, out,
+                            rows=None if len(rows) == t.size else rows,
+                            parameter={"convention": convention, "value": value, "c": c})
+
+
 def _example(interpolant, t, x0, x1, z):
     return Example(interpolant, t, x0=x0, x1=x1, z=z)
 
@@ -481,6 +508,7 @@ def _build() -> _Vectors:
     _diffusion_field_vectors(v)
     _diffusion_level_vectors(v)
     _diffusion_step_vectors(v)
+    _guidance_vectors(v)
     return v
 
 

@@ -6,14 +6,14 @@ interpolant's exact fields depend on a jointly Gaussian coupling only through it
 :math:`C = \operatorname{Cov}(x_0, x_1) = E[(x_0 - m_0)(x_1 - m_1)^\top]`, which
 :class:`si_ref.GaussianCase` takes as ``cross_cov``. This module gives C in closed form for:
 
-=========================  ==================================================================  =========================
-coupling                   cross-covariance C                                                  E|x0 − x1|²
-=========================  ==================================================================  =========================
-independent                :math:`0`                                                           :math:`|m_0-m_1|^2 + \operatorname{tr}S_0 + \operatorname{tr}S_1`
-optimal transport (W2)     :math:`S_0 A = L N^{1/2} L^{-1}`                                    :math:`W_2^2`
-entropic OT, ε ≥ 0         :math:`L H_\varepsilon L^{-1}`                                      see :func:`coupling_cost`
-Schrödinger bridge, σ      entropic OT with :math:`\varepsilon = 2\sigma^2`                    (static coupling)
-=========================  ==================================================================  =========================
+======================  =====================================  ==============================
+coupling                cross-covariance C                     cost E|x0 − x1|²
+======================  =====================================  ==============================
+independent             0                                      |m0 − m1|² + tr S0 + tr S1
+optimal transport (W2)  S0 A = L N^{1/2} L⁻¹                   W2² (the least possible)
+entropic OT, ε ≥ 0      L H_ε L⁻¹                              :func:`coupling_cost`
+Schrödinger bridge, σ   entropic OT with ε = 2σ²               :func:`coupling_cost`
+======================  =====================================  ==============================
 
 with the Cholesky factor :math:`S_0 = L L^\top`, the whitened target covariance
 :math:`N = L^\top S_1 L = V \operatorname{diag}(n_i) V^\top` (SPD) and
@@ -288,7 +288,11 @@ def entropic_cross_cov(base, target, epsilon) -> np.ndarray:
 
 
 def coupling_cost(base, target, cross_cov) -> float:
-    r"""The transport cost :math:`E|x_0 - x_1|^2 = |m_0 - m_1|^2 + \operatorname{tr}S_0 + \operatorname{tr}S_1 - 2\operatorname{tr}C` of a coupling.
+    r"""The transport cost :math:`E|x_0 - x_1|^2` of a coupling of two Gaussians with cross-covariance C.
+
+    .. math::
+
+        E|x_0 - x_1|^2 = |m_0 - m_1|^2 + \operatorname{tr}S_0 + \operatorname{tr}S_1 - 2\operatorname{tr}C.
 
     Valid for any coupling of :math:`N(m_0, S_0)` and :math:`N(m_1, S_1)` with cross-covariance C
     (only second moments enter). For the OT coupling it is :math:`W_2^2`, but
@@ -328,13 +332,13 @@ def coupling_cost(base, target, cross_cov) -> float:
 def coupled_case(interpolant, base, target, *, coupling="independent", epsilon=None) -> GaussianCase:
     r"""The exact :class:`si_ref.GaussianCase` of ``interpolant`` with a chosen coupling of base and target.
 
-    ==============  ====================================================  ===============
-    ``coupling``    cross-covariance :math:`C = \operatorname{Cov}(x_0, x_1)`  ``epsilon``
-    ==============  ====================================================  ===============
-    "independent"   0 (mixtures allowed, as in GaussianCase)              None
-    "ot"            :attr:`GaussianOTMap.cross_cov` (:math:`S_0 A`)        None
-    "entropic"      :func:`entropic_cross_cov` (:math:`C_\varepsilon`)    ε ≥ 0 (required)
-    ==============  ====================================================  ===============
+    ===============  ===================================================  ================
+    ``coupling``     cross-covariance C = Cov(x0, x1)                     ``epsilon``
+    ===============  ===================================================  ================
+    "independent"    0 (mixtures allowed, as in GaussianCase)             None
+    "ot"             :attr:`GaussianOTMap.cross_cov` (S0 A)               None
+    "entropic"       :func:`entropic_cross_cov` (C_ε)                     ε ≥ 0 (required)
+    ===============  ===================================================  ================
 
     With ``coupling="ot"`` and ``ZeroGamma()`` the linear interpolant's drift is the
     displacement-interpolation (McCann) velocity; ``"entropic"`` with

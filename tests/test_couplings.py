@@ -36,7 +36,7 @@ from si_ref.couplings import (
     entropic_cross_cov,
     minibatch_ot_pairs,
 )
-from si_ref.samplers import EulerMaruyama, integrate, uniform_grid
+from si_ref.samplers import EulerMaruyama, SDETerm, integrate, uniform_grid
 
 
 def random_spd(rng, d, floor=0.2):
@@ -328,7 +328,6 @@ def test_forward_sde_of_the_independent_coupling_does_not_keep_that_coupling():
     assert np.abs(exact - bridge.cross_cov).max() > 0.05
     rng = np.random.default_rng(1)
     x0 = BASE.sample(4000, rng)
-    from si_ref.samplers import SDETerm
     term = SDETerm(independent.drift, independent.score, bridge.sde_eps)
     x1 = integrate(term, EulerMaruyama(), uniform_grid(0.0, 1.0, 200), x0, rng=rng).states[-1]
     assert np.abs(z_scores(x0 - BASE.mean, x1 - TARGET.mean, np.zeros((2, 2)))).max() > 10.0   # not C = 0

@@ -38,7 +38,7 @@ def vectors(folder):
 def si_ref_implementation(quantity: str, eps: float):
     """si_ref's own implementation in the form verify expects (a factory, or the wrapper class)."""
     q = QUANTITIES.get(quantity)
-    if q is not None and (q.level.startswith("diffusion") or q.level == "guidance"):
+    if q is not None and (q.level.startswith("diffusion") or q.level in ("guidance", "coupling")):
         return q.own_implementation(eps)
     if q is not None and q.level in ("wrapper", "step", "loss", "likelihood", "interpolant") and \
             quantity not in COEFFICIENTS and quantity not in ("interpolant", "interpolant_dot", "interpolant_partial_t"):

@@ -47,6 +47,17 @@ PATTERNS = {
         "(uncond, text); code that builds the batch as [cond, uncond] but keeps the unpacking exchanges "
         "the two outputs. (generic)",
         "huggingface/diffusers src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion.py"),
+    "triangular-map": (
+        "Linear colour transfer maps the source colour distribution onto the target's with Cholesky factors, "
+        "L_t L_s⁻¹; Pitié & Kokaram compare it with the Monge–Kantorovich (OT) map, which it is not.",
+        "Pitié & Kokaram, The linear Monge-Kantorovitch linear colour mapping for example-based colour transfer, "
+        "CVMP 2007"),
+    "whiten-colour-map": (
+        "The whitening and colouring transform of universal style transfer (WCT) maps content features with "
+        "E_s D_s^{1/2} E_sᵀ E_c D_c^{-1/2} E_cᵀ = S_s^{1/2} S_c^{-1/2}; it matches the covariance but is not "
+        "the Wasserstein-optimal map (Mroueh 2019 replaces it by the OT map).",
+        "Li et al., Universal Style Transfer via Feature Transforms, NeurIPS 2017; Mroueh, Wasserstein Style "
+        "Transfer, arXiv:1905.12828"),
     "constant-factor": (
         "The SD1.5 VAE latent scale 0.18215 was hard-coded while an SDXL VAE (factor 0.13025) was used, so "
         "predicted fields are off by a fixed ratio of ≈1.40.",

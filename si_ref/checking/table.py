@@ -10,6 +10,7 @@ from ..gaussian import GaussianCase
 from ..guidance import GuidanceCase, GuidedFields, GuidedGaussianPair
 from ..references import unknown_name_error
 from .conversions import wrapper_quantities
+from .couplings import coupling_quantities
 from .diffusion_conversions import diffusion_conversion_quantities, diffusion_target_quantities
 from .diffusion_fields import diffusion_field_quantities
 from .diffusion_steps import diffusion_step_quantities
@@ -32,6 +33,7 @@ QUANTITIES: dict = {q.name: q for q in (
     *field_quantities(),
     *wrapper_quantities(),
     *guidance_quantities({q.name: q for q in field_quantities()}),
+    *coupling_quantities(),
     *step_quantities(),
     *likelihood_quantities(),
     *loss_quantities(),

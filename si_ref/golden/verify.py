@@ -232,7 +232,7 @@ class _Entry:
             return Example(self.reference.case.case(self.c), args["t"], x=args["x"], c=self.c,
                            labelled=self.reference)
         dt = float(args["dt"][0]) if "dt" in args and args["dt"].size else None
-        return Example(self.reference, args["t"], x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
+        return Example(self.reference, args.get("t"), x=args.get("x"), x0=args.get("x0"), x1=args.get("x1"),
                        z=args.get("z"), eps=self.eps, dt=dt, xi=args.get("xi"))
 
     def evaluate(self, implementation, local, tolerance) -> Failure | None:

@@ -25,6 +25,7 @@ from ..checking.diffusion_quantity import (
     points_at_levels,
 )
 from ..checking.draw import points_in_components
+from ..checking.couplings import MapQuantity
 from ..checking.guidance import FIXED_STRENGTHS, GuidedFieldQuantity
 from ..checking.likelihood import LikelihoodQuantity
 from ..checking.losses import LossQuantity
@@ -492,6 +493,23 @@ def _guidance_vectors(v: _Vectors):
                             parameter={"convention": convention, "value": value, "c": c})
 
 
+def _coupling_vectors(v: _Vectors):
+    """The OT map of each named case with Gaussian endpoints, at base points m0 + L0 u (u ~ N(0, I) cut at ±BULK)."""
+    for q in QUANTITIES.values():
+        if not isinstance(q, MapQuantity):
+            continue
+        for name in sorted(references.CASES):
+            case = references.CASES[name]
+            if not q.accepts(case):
+                continue
+            u = np.clip(_rng(f"{name}/{q.name}").standard_normal((len(ROW_TIMES), case.dim)), -BULK, BULK)
+            x = case.base.mean + u @ case.base.chol.T
+            keys = {"x": v.add("couplings", name, "x", x, owner=q.name)}
+            out = v.add("couplings", name, q.name, _finite(q.exact(Example(case, None, x=x)), f"{name}/{q.name}"),
+                        q.name, owner=q.name)
+            v.entry(q.name, q.level, name, "T(x)", keys, out)
+
+
 def _example(interpolant, t, x0, x1, z):
     return Example(interpolant, t, x0=x0, x1=x1, z=z)
 
@@ -509,6 +527,7 @@ def _build() -> _Vectors:
     _diffusion_level_vectors(v)
     _diffusion_step_vectors(v)
     _guidance_vectors(v)
+    _coupling_vectors(v)
     return v
 
 

@@ -281,8 +281,10 @@ def entropic_cross_cov(base, target, epsilon) -> np.ndarray:
     epsilon = as_positive_real(epsilon, "epsilon", allow_zero=True)
     n, V = _whitened_target(base, target)
     quarter = 0.25 * epsilon
-    with np.errstate(invalid="ignore"):        # n = 0 with ε = 0 cannot occur (N is SPD) but would give 0/0
-        h = n / (np.hypot(np.sqrt(n), quarter) + quarter)                      # hypot: no overflow of ε² for huge ε
+    denominator = np.hypot(np.sqrt(n), quarter) + quarter                  # hypot: no overflow of ε² for huge ε
+    # h = n / (√(n + ε²/16) + ε/4); the denominator vanishes only for n = ε = 0 (an eigenvalue of the SPD
+    # N rounded to 0), where h = √n = 0 is the limit
+    h = np.divide(n, denominator, out=np.zeros_like(n), where=denominator > 0)
     H = (V * h) @ V.T
     return _similar(base.chol, H)
 

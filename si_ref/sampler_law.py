@@ -46,7 +46,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import cholesky, solve_sylvester, solve_triangular
 
-from ._checks import as_count, as_positive_real, as_time_scalar
+from ._checks import as_count, as_levels, as_positive_real, as_time_scalar
 from .distributions import Gaussian
 from .samplers import (
     EulerMaruyama,
@@ -56,6 +56,7 @@ from .samplers import (
     _as_grid,
     _check_tableau,
     _save_indices,
+    _stage_time,
 )
 
 __all__ = [
@@ -168,7 +169,7 @@ def _same_dim(p: GaussianLaw, q: GaussianLaw, names=("p", "q")):
                          f"{p.mean.size} and {q.mean.size}.")
 
 
-def _one_minus_log1p(delta: np.ndarray) -> np.ndarray:
+def _delta_minus_log1p(delta: np.ndarray) -> np.ndarray:
     r""":math:`\varphi(\delta) = \delta - \log(1 + \delta)` for δ > −1, without cancellation at small |δ|.
 
     For |δ| < 0.1 the series :math:`\sum_{k \ge 2} (-\delta)^k / k` (terms to k = 24 reach
@@ -237,7 +238,7 @@ def gaussian_kl(p, q) -> float:
     if delta[0] <= -1.0:
         return float("inf")
     y = solve_triangular(lower, q.mean - p.mean, lower=True)
-    return float(0.5 * (np.sum(_one_minus_log1p(delta)) + y @ y))
+    return float(0.5 * (np.sum(_delta_minus_log1p(delta)) + y @ y))
 
 
 def _sqrt_psd(eigenvalues, vectors, power=0.5):
@@ -514,7 +515,7 @@ def _probe_step(step, who: str, d: int, k: int, centre: np.ndarray, rtol, where:
     scale = (np.abs(base) + np.abs(checks_x) @ np.abs(matrix).T + np.abs(checks_z) @ np.abs(noise).T
              + np.abs(values[1 + d + k:]))
     _verify_affine(predicted, values[1 + d + k:], scale, rtol if rtol is not None else _default_rtol(dtype), who, where)
-    return AffineStep(matrix, offset, noise.reshape(d, k))
+    return AffineStep(matrix, offset, noise)
 
 
 def probe_step(step, dim, *, noise_dim=None, centre=None, rtol=None) -> AffineStep:
@@ -577,16 +578,12 @@ class LawSolution(NamedTuple):
 
     def law(self, index: int = -1) -> GaussianLaw:
         """The law at saved time ``index`` (default: the last) as a :class:`GaussianLaw` (copies)."""
-        return GaussianLaw(self.means[index].copy(), self.covs[index].copy())
+        return _law_at(self, index)
 
 
-def _stage_time(t: float, t_next: float, node: float) -> float:
-    """t + c h with the ends exact, as the steppers evaluate it."""
-    if node == 0.0:
-        return t
-    if node == 1.0:
-        return t_next
-    return t + node * (t_next - t)
+def _law_at(solution, index: int) -> GaussianLaw:
+    """Copies of ``solution.means[index]`` and ``solution.covs[index]`` as a GaussianLaw."""
+    return GaussianLaw(solution.means[index].copy(), solution.covs[index].copy())
 
 
 class _Probes:
@@ -825,17 +822,16 @@ class DiffusionLaws(NamedTuple):
 
     def law(self, index: int = -1) -> GaussianLaw:
         """The law at level ``index`` (default: the last) as a :class:`GaussianLaw` (copies)."""
-        return GaussianLaw(self.means[index].copy(), self.covs[index].copy())
+        return _law_at(self, index)
 
 
 def _alpha_bar_levels(alpha_bars) -> np.ndarray:
-    levels = _real(alpha_bars, "alpha_bars")
+    """The levels ᾱ as a new float64 array (k,), k >= 2: in (0, 1], strictly increasing (only the last may be 1)."""
+    levels = as_levels(alpha_bars, "alpha_bars", low=0.0, high=1.0, low_open=True, fix=(
+        "Pass DiscreteSchedule.alphas_cumprod at the inference timesteps, noisiest first (ᾱ = 0 has no ε-step)."))
     if levels.ndim != 1 or levels.size < 2:
-        raise ValueError(f"alpha_bars must be a 1-d array of at least 2 levels; received shape {levels.shape}.")
-    if not (levels[:-1] > 0).all() or not (levels[:-1] < 1).all() or not 0 < levels[-1] <= 1:
-        raise ValueError(
-            f"alpha_bars must lie in (0, 1) (the last may be 1, the data); received {levels.tolist()}. Pass "
-            f"DiscreteSchedule.alphas_cumprod at the inference timesteps, noisiest first (ᾱ = 0 has no ε-step).")
+        raise ValueError(f"alpha_bars must be a 1-d array of at least 2 levels; received shape {levels.shape}. "
+                         f"Pass the levels of the loop, noisiest first.")
     steps = np.diff(levels)
     if not (steps > 0).all():
         i = int(np.argmax(steps <= 0))
@@ -928,7 +924,7 @@ def ddim_law(eps_model, alpha_bars, law_start, *, eta=0.0, rtol=None) -> Diffusi
         offset = np.sqrt(abp) * g_offset + direction * e_offset
         return matrix, offset, np.sqrt(variance) * np.eye(e_matrix.shape[0])
 
-    return _diffusion_loop(eps_model, alpha_bars, law_start, _rtol(rtol), step)
+    return _diffusion_loop(eps_model, alpha_bars, law_start, rtol, step)
 
 
 def ddpm_law(eps_model, alpha_bars, law_start, *, rtol=None) -> DiffusionLaws:
@@ -971,4 +967,4 @@ def ddpm_law(eps_model, alpha_bars, law_start, *, rtol=None) -> DiffusionLaws:
         matrix = coef_denoised * g_matrix + coef_x * np.eye(e_matrix.shape[0])
         return matrix, coef_denoised * g_offset, np.sqrt(variance) * np.eye(e_matrix.shape[0])
 
-    return _diffusion_loop(eps_model, alpha_bars, law_start, _rtol(rtol), step)
+    return _diffusion_loop(eps_model, alpha_bars, law_start, rtol, step)

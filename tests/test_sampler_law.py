@@ -260,6 +260,36 @@ def test_sde_law_matches_monte_carlo_of_integrate(stepper, eps, direction):
     assert max(_monte_carlo_within_4_standard_errors(samples, end)) > 8.0
 
 
+class _GivenNoise:
+    """A stand-in for the Generator of an SDE stepper: its one draw per step is the probe's noise."""
+
+    def __init__(self, noise):
+        self.noise = noise
+
+    def standard_normal(self, shape):
+        assert shape == self.noise.shape, (shape, self.noise.shape)
+        return self.noise
+
+
+@pytest.mark.parametrize("stepper", [EulerMaruyama(), StochasticHeun()], ids=["em", "heun"])
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_sde_law_is_the_law_of_the_steppers_own_step_probed_exactly(stepper, direction):
+    # the stepper's step(term, x, t, t_next, c, step, rng, sign) with its single draw replaced by the probe
+    # noise is affine in (x, noise): loop_law gives its law exactly, to rounding (Monte Carlo sees only 1e-2)
+    grid = np.array([0.0, 0.1, 0.35, 0.4, 0.8, 1.0])
+    sign = 1.0
+    if direction == "backward":
+        grid, sign = grid[::-1].copy(), -1.0
+    start = START if direction == "forward" else TARGET
+    term = SDETerm(CASE.drift, CASE.score, eps_of_t)
+    probed = loop_law(lambda x, t, t_next, z: stepper.step(term, x, t, t_next, None, 0, _GivenNoise(z), sign),
+                      grid, start)
+    exact = integrate_law(term, stepper, grid, start, save_at=grid)
+    np.testing.assert_allclose(exact.means, probed.means, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(exact.covs, probed.covs, rtol=0, atol=1e-13)
+    assert np.abs(exact.covs[-1] - exact.covs[0]).max() > 0.1                 # the law moved: the check can fail
+
+
 def test_rk4_law_converges_to_the_exact_flow_map_pushforward():
     phi = CASE.flow_matrix(1.0, 0.0)
     pushed = GaussianLaw(CASE.mean(1.0), phi @ START.cov @ phi.T)
@@ -468,7 +498,10 @@ BAD_CALLS = {
     "affine_t_outside": (lambda: affine_coefficients(CASE.drift, 1.2, 2), ValueError, r"t must lie"),
     "ddim_levels_decreasing": (lambda: ddim_law(eps_model, [0.5, 0.4], marginal(0.5)), ValueError,
                                "strictly increasing"),
-    "ddim_level_zero": (lambda: ddim_law(eps_model, [0.0, 0.4], marginal(0.5)), ValueError, r"\(0, 1\)"),
+    "ddim_level_zero": (lambda: ddim_law(eps_model, [0.0, 0.4], marginal(0.5)), ValueError,
+                        r"alpha_bars must be finite numbers in \(0, 1\]; received 0\.0 at index 0"),
+    "ddim_level_one_inside": (lambda: ddim_law(eps_model, [0.3, 1.0, 1.0], marginal(0.3)), ValueError,
+                              r"strictly increasing.*alpha_bars\[1\] = 1\.0"),
     "ddim_eta_negative": (lambda: ddim_law(eps_model, [0.3, 0.4], marginal(0.3), eta=-1.0), ValueError, "eta"),
     "ddim_eta_too_large": (lambda: ddim_law(eps_model, [0.3, 0.9], marginal(0.3), eta=3.0), ValueError,
                            "too large"),

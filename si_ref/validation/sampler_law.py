@@ -1,15 +1,16 @@
 r"""The exact law of discretised samplers: convergence orders in W2 without Monte Carlo.
 
-Conventions as in the README and ../shared/DESIGN.md: t = 0 is the base, t = 1 the
-target; the forward SDE is :math:`dX = (b + \varepsilon s)\,dt + \sqrt{2\varepsilon}\,dW` on
-increasing grids, the backward SDE has drift :math:`b - \varepsilon s` on decreasing grids
-(arXiv:2303.08797v3, eqs. (2.33)-(2.34)). For a single-Gaussian case every step of
-:mod:`si_ref.samplers` is affine with Gaussian noise, so :func:`si_ref.sampler_law.integrate_law`
-gives the exact law of the sampler's output, and :func:`~si_ref.sampler_law.gaussian_w2` its
-exact 2-Wasserstein distance to the target (accurate to ~1e-16 relative for nearby laws). The
-study has four parts, all on the *non-commuting* case of the samplers study (linear
-interpolant, Brownian :math:`\gamma = \sqrt{t(1-t)}`, :math:`N(0, S_0) \to N((3, -1), S_1)`,
-cross-covariance :math:`C = 0.3\,L_0 L_1^\top`) and, for DDIM/DDPM, Gaussian data
+Conventions as in the README: t = 0 is the base, t = 1 the target; the forward SDE is
+:math:`dX = (b + \varepsilon s)\,dt + \sqrt{2\varepsilon}\,dW` on increasing grids, the
+backward SDE has drift :math:`b - \varepsilon s` on decreasing grids (arXiv:2303.08797v3,
+eqs. (2.33)-(2.34)). For a single-Gaussian case every step of :mod:`si_ref.samplers` is
+affine with Gaussian noise, so :func:`si_ref.sampler_law.integrate_law` gives the exact law of
+the sampler's output, and :func:`~si_ref.sampler_law.gaussian_w2` its exact 2-Wasserstein
+distance to the target (relative error below :math:`\kappa^2\varepsilon/2` for nearby laws,
+κ the condition number of the covariances: no cancellation). The study has four parts, all
+on the *non-commuting* case of the samplers study (linear interpolant, Brownian
+:math:`\gamma = \sqrt{t(1-t)}`, :math:`N(0, S_0) \to N((3, -1), S_1)`, cross-covariance
+:math:`C = 0.3\,L_0 L_1^\top`) and, for DDIM/DDPM, Gaussian data
 :math:`N((1, -0.5), [[0.6, 0.2], [0.2, 0.3]])` on ᾱ levels uniform in log-SNR from −3 to 3.
 
 1. **Orders.** W2 to the exact law (:math:`\rho_1` forward, :math:`\rho_0` backward, the

@@ -30,7 +30,7 @@ of two conventions that are named explicitly everywhere:
 
 Both are affine combinations with coefficients that do not depend on the field and sum
 to 1, so every identity of si_ref's conventions that is linear in the fields with
-coefficients depending only on (x, t) (README, ../shared/DESIGN.md) holds for the guided
+coefficients depending only on (x, t) (the table of fields in the README) holds for the guided
 fields: :math:`\eta_g = -\gamma s_g`, :math:`b_g = v_g - \gamma\dot\gamma s_g`,
 :math:`x = \alpha\hat x_{0,g} + \beta\hat x_{1,g} + \gamma\eta_g`,
 :math:`v_g = \dot\alpha\hat x_{0,g} + \dot\beta\hat x_{1,g}`. Consequently guiding the
@@ -143,7 +143,8 @@ class GuidanceStrength:
 
     def __post_init__(self):
         if self.convention not in ("scale", "weight"):
-            raise ValueError(f"convention must be 'scale' or 'weight'; received {self.convention!r}.")
+            raise ValueError(f"convention must be 'scale' or 'weight'; received {self.convention!r}. Build the "
+                             f"strength with guidance_strength(scale=g) or guidance_strength(weight=w).")
         object.__setattr__(self, "value", as_real_scalar(self.value, self.convention))
 
     @property
@@ -159,12 +160,12 @@ class GuidanceStrength:
     @property
     def conditional_coefficient(self) -> float:
         """:math:`a_c` = g, or 1 + w."""
-        return self.value if self.convention == "scale" else 1.0 + self.value
+        return self.scale
 
     @property
     def unconditional_coefficient(self) -> float:
-        """:math:`a_u` = 1 − g, or −w."""
-        return 1.0 - self.value if self.convention == "scale" else -self.value
+        """:math:`a_u` = 1 − g, or −w (−(g − 1) is 1 − g exactly: negation and g − 1 round like 1 − g)."""
+        return -self.weight
 
     def describe(self) -> str:
         """``'g = 3 (w = 2)'`` or ``'w = 2 (g = 3)'``, for messages."""
@@ -200,7 +201,8 @@ def guidance_strength(*, scale=None, weight=None) -> GuidanceStrength:
         If the value is NaN or infinite.
     """
     if isinstance(scale, GuidanceStrength) or isinstance(weight, GuidanceStrength):
-        raise TypeError("pass the number g (scale=...) or w (weight=...), not a GuidanceStrength.")
+        raise TypeError("scale and weight must be numbers (g or w); received a GuidanceStrength. Pass its number, "
+                        "or pass it as strength=... where that keyword exists (GuidedField).")
     if (scale is None) == (weight is None):
         received = "both" if scale is not None else "neither"
         raise TypeError(
@@ -216,7 +218,8 @@ def _strength(strength, scale, weight) -> GuidanceStrength:
     """A GuidanceStrength from keyword arguments, or the one given as ``strength``."""
     if strength is not None:
         if scale is not None or weight is not None:
-            raise TypeError("give either strength or one of scale and weight, not both.")
+            raise TypeError(f"give either strength or one of scale and weight; received strength={strength!r} and "
+                            f"scale={scale!r}, weight={weight!r}. Drop one of them.")
         if not isinstance(strength, GuidanceStrength):
             raise TypeError(f"strength must be a GuidanceStrength from guidance_strength(); received "
                             f"{type(strength).__name__}.")
@@ -250,10 +253,10 @@ def guide(conditional, unconditional, *, scale=None, weight=None) -> np.ndarray:
     for name, value in (("conditional", conditional), ("unconditional", unconditional)):
         arr = np.asarray(value)
         if arr.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be real numbers; received dtype {arr.dtype}.")
+            raise TypeError(f"{name} must be real numbers; received dtype {arr.dtype}. Pass a float array.")
         arr = arr.astype(np.float64)
         if not np.isfinite(arr).all():
-            raise ValueError(f"{name} must be finite; received NaN or inf.")
+            raise ValueError(f"{name} must be finite; received NaN or inf. Check the model output that produced it.")
         values.append(arr)
     if values[0].shape != values[1].shape:
         raise ValueError(f"conditional and unconditional must have the same shape; received {values[0].shape} "
@@ -646,11 +649,11 @@ def _precision(cov):
 def _tilted_gaussian(conditional: Gaussian, unconditional: Gaussian, strength: GuidanceStrength) -> Gaussian:
     r"""N(m, P⁻¹) with P = a_c P_c + a_u P_u, m = P⁻¹(a_c P_c m_c + a_u P_u m_u); ValueError if P is not PD."""
     a_c, a_u = strength.conditional_coefficient, strength.unconditional_coefficient
-    p_c, p_u = _precision(conditional.cov), _precision(unconditional.cov)
     if a_u == 0.0:
         return Gaussian(conditional.mean, conditional.cov)
     if a_c == 0.0:
         return Gaussian(unconditional.mean, unconditional.cov)
+    p_c, p_u = _precision(conditional.cov), _precision(unconditional.cov)
     precision = a_c * p_c + a_u * p_u
     smallest = float(np.linalg.eigvalsh(precision)[0])
     if not smallest > 1e-12 * float(np.abs(precision).max()):
@@ -689,8 +692,11 @@ class TiltedMixture:
     :math:`q(u) = a_c \min_{j \in c} u^\top P_j u + a_u \min_{j \in u} u^\top P_j u > 0` for every
     unit u. In d = 1 this is one number; in d = 2 it is tested on 4096 directions with the
     Lipschitz bound of q in the angle (a rigorous test; a value within that bound of 0 raises
-    as undecided); d >= 3 is not supported for the normaliser. For labelled mixtures (the
-    conditional components are among the unconditional ones) q > 0 for every g >= 0.
+    as undecided). In d >= 3 only a sufficient condition is tested: the lower bound of q with
+    :math:`a\min_j\lambda_{\min}(P_j)` for a coefficient a >= 0 and :math:`a\min_j\lambda_{\max}(P_j)`
+    for a < 0 must be positive (else ValueError, undecided), and the normaliser is not computed.
+    For labelled mixtures (the conditional components are among the unconditional ones)
+    q > 0 for every g >= 0 (in d >= 3 the bound may be too weak to show it for g > 1).
 
     Normaliser: d = 1, ``scipy.integrate.quad`` (relative tolerance 1e-12) on a box outside
     which the density is below 1e-24 of its maximum, with the component means as break
@@ -706,6 +712,12 @@ class TiltedMixture:
     ----------
     conditional, unconditional : Gaussian or GaussianMixture
     strength : GuidanceStrength
+
+    Attributes
+    ----------
+    tail_precision : float
+        A positive lower bound of :math:`\min_u q(u)` (the Gaussian decay rate of the tails),
+        used to size the quadrature box.
 
     Raises
     ------
@@ -745,7 +757,19 @@ class TiltedMixture:
             lipschitz = abs(a_c) * spread(p_c) + abs(a_u) * spread(p_u)
             q, slack = float(q_grid.min()), lipschitz * (np.pi / _TAIL_ANGLES) / 2
         else:
-            return math.nan
+            # a rigorous lower bound: min_j u'P_j u >= min_j λ_min(P_j), and <= min_j λ_max(P_j) (for a < 0)
+            def lower(a, p):
+                eigenvalues = np.linalg.eigvalsh(p)
+                return a * eigenvalues[:, 0].min() if a >= 0 else a * eigenvalues[:, -1].min()
+
+            q, slack = lower(a_c, p_c) + lower(a_u, p_u), 0.0
+            if q > 0:
+                return float(q)
+            raise ValueError(
+                f"the normalisability of the tilted target rho_c^g rho_u^(1-g) with {self.strength.describe()} "
+                f"cannot be decided in d = {d}: the sufficient bound g min_j lambda(P_j) + (1 - g) min_j lambda(P_j) "
+                f"(smallest or largest eigenvalues by the sign of the coefficient) is {q:.3g} <= 0. Use d <= 2, or "
+                f"a scale g in [0, 1] (always normalisable).")
         if q - slack > 0:
             return float(q - slack)
         what = "diverges" if q < 0 else "cannot be decided (its tails are borderline)"
@@ -828,7 +852,7 @@ class TiltedMixture:
             logs = self.log_unnormalised(mesh)
             if shift is None:
                 shift = float(max(logs.max(), self.log_unnormalised(means).max()))
-            weights = [np.full(points, a[1] - a[0]) for a in axes]
+            weights = [np.full(points, axis[1] - axis[0]) for axis in axes]
             for w in weights:
                 w[[0, -1]] *= 0.5
             values.append(float(np.einsum("i,j,ij->", weights[0], weights[1],
@@ -905,10 +929,22 @@ def tilted_target(conditional, unconditional, *, scale=None, weight=None):
 # --- Gaussian pairs: the exact law of the guided ODE's output ----------------------------------------
 
 class TiltGap(NamedTuple):
-    """Distances between the guided ODE's output law and the tilted target (both Gaussian)."""
+    r"""Distances between the guided ODE's output law and the tilted target (both Gaussian, at t = 1).
 
-    kl: float          # KL(ODE output || tilted target)
-    w2: float          # Wasserstein-2 distance
+    Attributes
+    ----------
+    kl : float
+        KL(ode_law ‖ tilted).
+    w2 : float
+        The 2-Wasserstein distance between them.
+    ode_law : Gaussian
+        The law of the guided probability-flow ODE's output (:meth:`GuidedGaussianPair.guided_ode_law`).
+    tilted : Gaussian
+        The tilted target :math:`\propto N(m_c, S_c)^g N(m_u, S_u)^{1-g}`.
+    """
+
+    kl: float
+    w2: float
     ode_law: Gaussian
     tilted: Gaussian
 
@@ -1033,13 +1069,14 @@ class GuidedGaussianPair(_LabelledCase):
         cov = phi @ self.base.cov @ phi.T
         return Gaussian(mean, 0.5 * (cov + cov.T))
 
-    def tilt_gap(self, *, scale=None, weight=None, **tolerances) -> TiltGap:
+    def tilt_gap(self, *, scale=None, weight=None, rtol=1e-12, atol=1e-14) -> TiltGap:
         r"""KL(ODE output || tilted target) and W2 between them at t = 1.
 
         Both laws are Gaussian; the distances are :func:`si_ref.sampler_law.gaussian_kl` and
         :func:`si_ref.sampler_law.gaussian_w2` (forms that stay accurate for nearby laws, so the
-        gap at g = 0 and 1 is at rounding level, about 1e-14 in W2).
+        gap at g = 0 and 1 is at rounding level, about 1e-14 in W2). ``rtol`` and ``atol`` are
+        those of :meth:`guided_ode_law` (the time is always t = 1, where the tilted target lives).
         """
-        ode = self.guided_ode_law(scale=scale, weight=weight, **tolerances)
+        ode = self.guided_ode_law(scale=scale, weight=weight, t=1.0, rtol=rtol, atol=atol)
         tilted = self.tilted_target(scale=scale, weight=weight)
         return TiltGap(gaussian_kl(ode, tilted), gaussian_w2(ode, tilted), ode, tilted)

@@ -31,7 +31,7 @@ def test_documented_gap_at_g3_is_the_measured_one(results):
     # the module docstring and SUMMARY state W2 = 0.719, KL = 2.14 for the pair at g = 3 (exact, not sampled)
     assert round(results["pair_w2_gap_g3"], 3) == 0.719
     assert round(results["pair_kl_gap_g3"], 2) == 2.14
-    assert abs(results["mixture_push_mass_g3"] - 1.0) < 5e-3   # trapezoid on the pushed grid (301 points)
+    assert abs(results["mixture_push_mass_g3"] - 1.0) < 5e-3   # trapezoid on the pushed grid (QUICK: 201 points)
 
 
 def test_every_figure_is_written_as_a_png(results):

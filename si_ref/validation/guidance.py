@@ -1,9 +1,8 @@
 r"""Classifier-free guidance: the guided probability-flow ODE does not sample the tilted target.
 
-Conventions as in the README and ../shared/DESIGN.md; guidance in the scale convention
-:math:`f_g = f_u + g(f_c - f_u)` (diffusers' ``guidance_scale``; Ho & Salimans 2022,
-arXiv:2207.12598, eq. (6) has w = g − 1), with the exact fields of
-:mod:`si_ref.guidance`. The study has four parts.
+Conventions as in the README; guidance in the scale convention :math:`f_g = f_u + g(f_c - f_u)`
+(diffusers' ``guidance_scale``; Ho & Salimans 2022, arXiv:2207.12598, eq. (6) has w = g − 1),
+with the exact fields of :mod:`si_ref.guidance`. The study has four parts.
 
 1. **Gaussian pair** (d = 2): base :math:`N((0.3, -0.2), [[1, 0.2], [0.2, 0.8]])`, conditional
    :math:`N((2, 1), [[0.5, 0.1], [0.1, 0.3]])`, unconditional
@@ -138,10 +137,6 @@ def mixture_case_1d() -> GuidanceCase:
     return GuidanceCase(si_ref.LinearInterpolant(si_ref.BrownianGamma()), si_ref.Gaussian([0.0], [[1.0]]), target)
 
 
-def _w2(p, q):
-    return gaussian_w2(p, q)
-
-
 def _pair_part(results, rng, n_samples, n_scales):
     pair = pair_case()
     scales = np.round(np.linspace(0.0, MAX_SCALE, n_scales), 10)
@@ -152,8 +147,8 @@ def _pair_part(results, rng, n_samples, n_scales):
     results["pair_max_w2_gap"] = max(gap.w2 for gap in curve.values())
     exact_u = si_ref.Gaussian(pair.unconditional_case.mean(1.0), pair.unconditional_case.cov(1.0))
     exact_c = si_ref.Gaussian(pair.conditional_case.mean(1.0), pair.conditional_case.cov(1.0))
-    results["pair_w2_ode_vs_unconditional_g0"] = _w2(curve[0.0].ode_law, exact_u)
-    results["pair_w2_ode_vs_conditional_g1"] = _w2(curve[1.0].ode_law, exact_c)
+    results["pair_w2_ode_vs_unconditional_g0"] = gaussian_w2(curve[0.0].ode_law, exact_u)
+    results["pair_w2_ode_vs_conditional_g1"] = gaussian_w2(curve[1.0].ode_law, exact_c)
 
     # Monte Carlo at g = 3
     x0 = pair.base.sample(n_samples, rng)

@@ -139,8 +139,9 @@ _MISTAKES = {
                   "f_c + w (f_c - f_u).", lambda fc, fu, w: (1 - w) * fc + w * fu),
     "conditional-only": ("f_c", "only the conditional field is returned; w is ignored.", lambda fc, fu, w: fc),
     "unconditional-only": ("f_u", "only the unconditional field is returned.", lambda fc, fu, w: fu),
-    "coefficients-do-not-sum-to-one": ("(1 + w) f_c - f_u or w f_c - w f_u ...",
-                                       "the coefficients must sum to 1: (1 + w) + (-w) = 1.",
+    "coefficients-do-not-sum-to-one": ("(1 + w) f_c - f_u",
+                                       "the coefficient of f_u must be -w, so that the coefficients sum to 1: "
+                                       "(1 + w) + (-w) = 1.",
                                        lambda fc, fu, w: (1 + w) * fc - fu),
 }
 
@@ -222,12 +223,14 @@ def _check_scale(function) -> GuidanceReport:
                                   f"w = {w!r}\nexpected = {1 + w!r}\nreceived = (nothing)\n"
                                   f"problem: raised {type(exc).__name__}: {exc}")
         if not _close(np.array(received), np.array(1.0 + w)):
-            guesses = {w: "returned w itself: the two conventions differ by 1 (g = 1 + w).",
-                       w - 1.0: "returned w - 1: that is w from g (w = g - 1), the inverse conversion.",
-                       -w: "returned -w: g is the coefficient of f_c, 1 + w."}
+            guesses = ((w, "returned w itself: the two conventions differ by 1 (g = 1 + w)."),
+                       (w - 1.0, "returned w - 1: that is w from g (w = g - 1), the inverse conversion."),
+                       (-w, "returned -w: g is the coefficient of f_c, 1 + w."))
+            # the first guess that matches (a list, not a dict: at w = 0 the values w and -w coincide)
+            diagnosis = next((text for value, text in guesses if received == value), "")
             return GuidanceReport("scale_from_weight", False, len(WEIGHTS), definition,
                                   f"w = {w!r}\nexpected = {1 + w!r}\nreceived = {received!r}\nproblem: values differ",
-                                  guesses.get(received, ""))
+                                  diagnosis)
     return GuidanceReport("scale_from_weight", True, len(WEIGHTS), definition)
 
 

@@ -664,7 +664,8 @@ def _tilted_gaussian(conditional: Gaussian, unconditional: Gaussian, strength: G
         high = min([-1.0 / m for m in mu if m < 0], default=math.inf)
         raise ValueError(
             f"the tilted target rho_c^g rho_u^(1-g) with {strength.describe()} is not normalisable: its precision "
-            f"g P_c + (1 - g) P_u has smallest eigenvalue {smallest:.3g} <= 0. It is a Gaussian for g in "
+            f"g P_c + (1 - g) P_u has smallest eigenvalue {smallest:.3g}, not positive (at most 1e-12 of its largest "
+            f"entry). It is a Gaussian for g in "
             f"({low:.6g}, {high:.6g}) (w = g - 1 in ({low - 1:.6g}, {high - 1:.6g})); choose a scale or weight there."
         )
     factor = cho_factor(precision, lower=True)

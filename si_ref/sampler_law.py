@@ -352,10 +352,11 @@ def _call(f, who: str, args, n: int, d: int, where: str) -> tuple[np.ndarray, np
     """f(*args) as float64 (n, d), checked, with the dtype it returned (for the affinity tolerance)."""
     out = np.asarray(f(*args))
     if out.dtype.kind not in "iuf":
-        raise TypeError(f"{who} must return real numbers; at {where} it returned dtype {out.dtype}.")
+        raise TypeError(f"{who} must return real numbers; at {where} it returned dtype {out.dtype}. Return a float "
+                        f"array (for complex values, take the real part explicitly).")
     if out.shape != (n, d):
         raise ValueError(f"{who} must return shape (n, d) = ({n}, {d}), one row per input row; at {where} "
-                         f"it returned shape {out.shape}.")
+                         f"it returned shape {out.shape}. Return one output row per input row.")
     values = out.astype(np.float64)
     if not np.isfinite(values).all():
         raise ValueError(f"{who} returned NaN or inf at {where}. If it is singular at an endpoint, keep the "

@@ -203,14 +203,14 @@ CATALOGUE = {entry.name: entry for entry in (
         "(w = 0)."),
     CatalogueEntry(
         "whiten-colour-map",
-        "the map x ↦ m1 + S1^{1/2} S0^{-1/2} (x − m0) (whiten with the base covariance, colour with the target's) "
+        "the map x ↦ m1 + S1^(1/2) S0^(−1/2) (x − m0) (whiten with the base covariance, colour with the target's) "
         "pushes N(m0, S0) onto N(m1, S1) but is not the optimal transport map unless S0 and S1 commute; the OT map "
-        "is m1 + A (x − m0) with the symmetric A = S0^{-1/2} (S0^{1/2} S1 S0^{1/2})^{1/2} S0^{-1/2}."),
+        "is m1 + A (x − m0) with the symmetric A = S0^(−1/2) (S0^(1/2) S1 S0^(1/2))^(1/2) S0^(−1/2)."),
     CatalogueEntry(
         "triangular-map",
         "the map x ↦ m1 + L1 L0⁻¹ (x − m0) with Cholesky factors (the triangular Knothe–Rosenblatt map) pushes "
         "N(m0, S0) onto N(m1, S1) but is not the optimal transport map unless the covariances are diagonal; the "
-        "OT map's matrix is symmetric: A = S0^{-1/2} (S0^{1/2} S1 S0^{1/2})^{1/2} S0^{-1/2}."),
+        "OT map's matrix is symmetric: A = S0^(−1/2) (S0^(1/2) S1 S0^(1/2))^(1/2) S0^(−1/2)."),
     CatalogueEntry(
         "condition-dropped",
         "the conditioning c was not passed on: the value is the unconditional field E[· | x_t = x] instead of the "

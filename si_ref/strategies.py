@@ -595,19 +595,60 @@ def _kind_of(cls) -> str:
 
 # --- guidance ---------------------------------------------------------------------------------------
 
+#: Least gap between the moments of each label's conditional law and the unconditional law drawn by
+#: :func:`labelled_gaussian_mixtures`, relative to ``max_abs_mean`` (means) and ``max_eigenvalue`` (covariances).
+LABEL_GAP = 0.05
+
+
+def _mixture_moments(weights, means, covs):
+    """Mean (d,) and covariance (d, d) of a Gaussian mixture: Σ π_k m_k and Σ π_k (S_k + (m_k − m)(m_k − m)ᵀ)."""
+    mean = weights @ means
+    centred = means - mean
+    return mean, np.einsum("k,kij->ij", weights, covs) + np.einsum("k,ki,kj->ij", weights, centred, centred)
+
+
+def _labels_apart(target, mean_scale, cov_scale) -> bool:
+    """Whether every label's conditional law differs from the unconditional one by LABEL_GAP in its moments.
+
+    Where ρ(· | c) = ρ every guided field equals the unguided one at every g, and every guidance mistake
+    coincides with the right value (so does a dropped label)."""
+    mean, cov = _mixture_moments(target.weights, target.means, target.covs)
+    for c in target.label_values:
+        index = target.components_of(c)
+        weights = target.weights[index] / target.weights[index].sum()
+        mean_c, cov_c = _mixture_moments(weights, target.means[index], target.covs[index])
+        gaps = [np.abs(mean_c - mean).max() / mean_scale if mean_scale > 0 else 0.0,
+                np.abs(cov_c - cov).max() / cov_scale]
+        if max(gaps) < LABEL_GAP:
+            return False
+    return True
+
+
 def labelled_gaussian_mixtures(d, *, min_labels=2, max_labels=3, max_components_per_label=2, max_abs_mean=3.0,
                                min_eigenvalue=0.1, max_eigenvalue=10.0):
-    """``LabelledGaussianMixture`` in dimension d with L labels (ints 0 … L − 1), min_labels <= L <= max_labels,
-    each carried by 1 to ``max_components_per_label`` components."""
-    lmin, lmax = _count(min_labels, "min_labels", 1), _count(max_labels, "max_labels", 1)
+    """``LabelledGaussianMixture`` in dimension d with L labels (ints 0 … L − 1), 2 <= min_labels <= L <= max_labels,
+    each carried by 1 to ``max_components_per_label`` components.
+
+    Every label's conditional law differs from the unconditional one: the mean of ρ(· | c) differs from
+    that of ρ by at least ``LABEL_GAP · max_abs_mean`` in some coordinate, or its covariance by at least
+    ``LABEL_GAP · max_eigenvalue`` in some entry. (Equal draws, such as every component mean at 0, make
+    the conditional and unconditional fields equal, and classifier-free guidance a no-op.)
+    """
+    lmin, lmax = _count(min_labels, "min_labels", 2), _count(max_labels, "max_labels", 1)   # one label: no guidance
     _ordered(lmin, lmax, "min_labels", "max_labels")
     per = _count(max_components_per_label, "max_components_per_label", 1)
     bounds = dict(max_abs_mean=max_abs_mean, min_eigenvalue=min_eigenvalue, max_eigenvalue=max_eigenvalue)
+    mean_scale = _mean_bound(max_abs_mean)
+    low, high = _eigen_bounds(min_eigenvalue, max_eigenvalue)
+    if mean_scale == 0 and low == high:
+        raise InvalidArgument(f"max_abs_mean=0.0 with min_eigenvalue = max_eigenvalue = {low!r} makes every "
+                              f"component equal, so no label changes the law; allow means or eigenvalues to vary")
 
     def of_counts(dim, counts):
         labels = [c for c, k in enumerate(counts) for _ in range(k)]
         mixtures = gaussian_mixtures(dim, min_components=len(labels), max_components=len(labels), **bounds)
-        return mixtures.map(lambda m: LabelledGaussianMixture(m.weights, m.means, m.covs, labels))
+        labelled = mixtures.map(lambda m: LabelledGaussianMixture(m.weights, m.means, m.covs, labels))
+        return labelled.filter(lambda target: _labels_apart(target, mean_scale, high))
 
     counts = st.integers(lmin, lmax).flatmap(lambda n: st.lists(st.integers(1, per), min_size=n, max_size=n))
     return st.tuples(_dimension(d), counts).flatmap(lambda dc: of_counts(*dc))
@@ -621,6 +662,11 @@ def guidance_cases(d, *, families=None, gaussian_base=True, **target_options):
     families = _families(families, allowed, "families")
     if not isinstance(gaussian_base, bool):
         raise InvalidArgument(f"gaussian_base={gaussian_base!r} must be True or False")
+    known = ("min_labels", "max_labels", "max_components_per_label", "max_abs_mean", "min_eigenvalue", "max_eigenvalue")
+    unknown = sorted(set(target_options) - set(known))
+    if unknown:
+        raise InvalidArgument(f"guidance_cases got unknown options {unknown}; the target options are {list(known)}")
+    labelled_gaussian_mixtures(1, **target_options)        # validates the target options now, not at the first draw
     bounds = {k: target_options[k] for k in ("max_abs_mean", "min_eigenvalue", "max_eigenvalue") if k in target_options}
 
     def of_dim(dim):
@@ -658,5 +704,8 @@ def guided_fields(d, *, strengths=None, **case_options):
     """``GuidedFields`` (``case.guided(...)``) of drawn :func:`guidance_cases` and :func:`guidance_strengths`:
     the references of the checker's guided-field quantities."""
     strengths = guidance_strengths() if strengths is None else strengths
+    if not isinstance(strengths, st.SearchStrategy):
+        raise InvalidArgument(f"strengths={strengths!r} must be a strategy of GuidanceStrength, e.g. "
+                              f"guidance_strengths(min_scale=3.0)")
     return st.builds(lambda case, strength: case.guided(**{strength.convention: strength.value}),
                      guidance_cases(d, **case_options), strengths)

@@ -7,10 +7,12 @@ The wrong maps are written as image and style-transfer code writes them: matrix 
 import numpy as np
 import pytest
 import scipy.linalg as sl
+from hypothesis import given, settings
 
 import si_ref
 from si_ref import golden, references
 from si_ref.checking.check import check
+from si_ref.checking.table import QUANTITIES
 
 CASE = references.case("gaussian-2d-linear-brownian")          # non-commuting full covariances
 DIAGONAL = si_ref.GaussianCase(si_ref.LinearInterpolant(si_ref.BrownianGamma()),
@@ -56,6 +58,30 @@ def test_look_alike_maps_are_named_where_the_covariances_do_not_commute(wrong, d
 @pytest.mark.parametrize("wrong", [whiten_colour, cholesky_ratio])
 def test_look_alike_maps_are_optimal_for_diagonal_covariances(wrong):
     assert check(wrong(DIAGONAL), "ot_map", DIAGONAL, **FAST).passed
+
+
+def test_drawn_references_are_where_the_look_alike_maps_are_not_optimal():
+    # d = 1 (every increasing linear map is the OT map) and commuting covariances (the whitening-colouring map is
+    # the OT map) were most draws of strategies.coupled_cases; the checker draws neither
+    @settings(max_examples=30, deadline=None)
+    @given(QUANTITIES["ot_map"].reference_strategy())
+    def run(case):
+        assert case.dim >= 2
+        a = si_ref.GaussianOTMap(case.base, case.target).matrix
+        for wrong in (whiten_colour, cholesky_ratio):
+            implementation = wrong(case)
+            m = (np.asarray(implementation(case.base.mean + np.eye(case.dim)), np.float64)
+                 - np.asarray(implementation(case.base.mean[None]), np.float64)).T
+            assert np.abs(m - a).max() > 1e-2 * np.abs(a).max()
+
+    run()
+
+
+@pytest.mark.parametrize("wrong, diagnosis", [(whiten_colour, "whiten-colour-map"),
+                                              (cholesky_ratio, "triangular-map")])
+def test_a_few_drawn_references_find_and_name_the_look_alike_maps(wrong, diagnosis):
+    report = check(wrong, "ot_map", fixed=False, max_examples=3, shrink=False)
+    assert not report.passed and report.diagnosis_names == (diagnosis,), str(report)
 
 
 def test_golden_vectors_name_the_whitening_map(tmp_path):

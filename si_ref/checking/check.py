@@ -43,9 +43,11 @@ def _tolerance_value(value, name):
 def _check_reference_type(q: Quantity, reference, name: str) -> None:
     expected = q.reference_type
     if not isinstance(reference, expected):
+        fix = (f"Pass <GuidanceCase>.guided(scale=g) or .guided(weight=w) (named labelled cases: "
+               f"si_ref.references.GUIDANCE_CASES)" if isinstance(q, GuidedFieldQuantity)
+               else f"Pass a {expected.__name__} (see si_ref.references for named ones)")
         raise TypeError(f"{name} for the {q.level}-level quantity {q.name!r} must be a {expected.__name__}; "
-                        f"received {type(reference).__name__}. Pass a {expected.__name__} (see si_ref.references "
-                        f"for named ones).")
+                        f"received {type(reference).__name__}. {fix}.")
 
 
 def _check_options(q: Quantity, reference, eps, max_examples, seed, shrink):
@@ -162,8 +164,12 @@ def _fixed_description(q: Quantity, span: TimeRange, count: int, failed: int, re
 def _counterexample(q: Quantity, failure: Failure) -> Counterexample:
     comparable = failure.received is not None and failure.received.shape == failure.expected.shape
     abs_err, rel_err = errors(failure.received, failure.expected) if comparable else (math.nan, math.nan)
-    return Counterexample(describe(failure.example.reference), q.shown_inputs(failure.example), failure.expected,
-                          failure.received, abs_err, rel_err, failure.error)
+    ex = failure.example
+    # a labelled check: the reference the user gives (a GuidanceCase, or guided fields with their strength), with c
+    # among the inputs, rather than the conditional case given c that the values come from
+    reference = ex.labelled if ex.labelled is not None else ex.reference
+    return Counterexample(describe(reference), q.shown_inputs(ex), failure.expected, failure.received, abs_err,
+                          rel_err, failure.error)
 
 
 def _drawn_phase(q: Quantity, implementation, reference, eps, span: TimeRange, factory: bool, tolerance,
@@ -245,9 +251,10 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, c=Non
     quantity_name : str
         A key of ``QUANTITIES`` (e.g. ``"gamma_dot"``, ``"interpolant"``, ``"drift"``,
         ``"DriftFromVelocityScore"``, ``"heun_step"``).
-    reference : GammaSchedule, Interpolant or GaussianCase, optional
-        Fix the reference; None draws them (schedules, interpolants or cases of
-        dimension 1 to 3 with up to 3 mixture components).
+    reference : GammaSchedule, Interpolant, GaussianCase, DiffusionCase or GuidedFields, optional
+        Fix the reference (the kind the quantity names: ``si-ref check --list``); None draws them
+        (schedules, interpolants or cases of dimension 1 to 3 with up to 3 mixture components;
+        guided fields of labelled cases; for ``"ot_map"`` Gaussian endpoints in d = 2 or 3).
     eps : float or callable, optional
         ε(t) used by the implementation; required by the SDE drifts and the SDE steps.
     c : optional

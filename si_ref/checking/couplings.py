@@ -18,17 +18,24 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from hypothesis import strategies as st
 
+from hypothesis.extra import numpy as hnp
+
 from .. import references as named
-from .. import strategies as sis
-from ..couplings import GaussianOTMap
+from ..couplings import GaussianOTMap, coupled_case
 from ..distributions import Gaussian
 from ..gaussian import GaussianCase, sym_sqrt
+from ..interpolants import LinearInterpolant
+from ..schedules import ZeroGamma
 from .draw import FAR, draw_n, far_points, unit_points
 from .example import Example
 from .quantity import Quantity
 from .variants import mistake, sign_flip
 
-__all__ = ["MapQuantity", "coupling_quantities"]
+__all__ = ["MapQuantity", "coupling_quantities", "LOOK_ALIKE_GAP"]
+
+#: Least relative difference max|M − A| / max|A| between the OT matrix A and each look-alike map M
+#: (whitening–colouring, Cholesky ratio) of the drawn references.
+LOOK_ALIKE_GAP = 0.02
 
 
 def _endpoints_are_gaussian(case) -> bool:
@@ -59,6 +66,53 @@ def _cholesky_ratio(base, target):
     return solve_triangular(base.chol, target.chol.T, lower=True, trans="T").T
 
 
+def _rotation(d: int, angles) -> np.ndarray:
+    """Q = R₀₁(θ₀) R₁₂(θ₁) ⋯: Givens rotations in the coordinate planes (i, i + 1), shape (d, d)."""
+    q = np.eye(d)
+    for i, theta in enumerate(angles[: d - 1]):
+        g = np.eye(d)
+        g[[i, i, i + 1, i + 1], [i, i + 1, i, i + 1]] = np.cos(theta), -np.sin(theta), np.sin(theta), np.cos(theta)
+        q = q @ g
+    return q
+
+
+def _look_alikes_apart(case: GaussianCase) -> bool:
+    """Whether both look-alike maps differ from the OT map by LOOK_ALIKE_GAP (relative, max entry)."""
+    a = GaussianOTMap(case.base, case.target).matrix
+    scale = np.abs(a).max()
+    return all(np.abs(m(case.base, case.target) - a).max() >= LOOK_ALIKE_GAP * scale
+               for m in (_whiten_colour, _cholesky_ratio))
+
+
+def _distinguishing_cases():
+    """OT-coupled cases in d = 2 or 3 where the look-alike maps are not the OT map.
+
+    In d = 1 every increasing linear map between the endpoints is the OT map, and for commuting
+    (diagonal) covariances the whitening–colouring (Cholesky) map is too; generic draws of
+    ``strategies.coupled_cases`` are often of these kinds. Here S_j = Q_j diag(λ_j) Q_jᵀ with
+    eigenvalues spread at least 2:1 and the target's axes turned by 0.3 to 1.2 rad (in each
+    coordinate plane) from the base's, then filtered by :func:`_look_alikes_apart`.
+    """
+    def of_dim(d):
+        def build(mean0, mean1, small, large, middle, angle0, turn):
+            def cov(eigenvalues, angles):
+                q = _rotation(d, angles)
+                return (q * eigenvalues) @ q.T
+            lam0 = np.array([small[0], large[0], middle[0]][:d])
+            lam1 = np.array([large[1], small[1], middle[1]][:d])
+            angles0 = np.full(d - 1, angle0)
+            base = Gaussian(mean0, cov(lam0, angles0))
+            target = Gaussian(mean1, cov(lam1, angles0 + turn))
+            return coupled_case(LinearInterpolant(ZeroGamma()), base, target, coupling="ot")
+
+        means = hnp.arrays(np.float64, d, elements=st.floats(-3.0, 3.0))
+        pair = lambda low, high: st.tuples(st.floats(low, high), st.floats(low, high))  # noqa: E731
+        return st.builds(build, means, means, pair(0.2, 1.0), pair(2.0, 5.0), pair(0.2, 5.0),
+                         st.floats(-np.pi, np.pi), st.floats(0.3, 1.2)).filter(_look_alikes_apart)
+
+    return st.integers(2, 3).flatmap(of_dim)
+
+
 @dataclass(frozen=True)
 class MapQuantity(Quantity):
     """A map of points, ``T(x) -> (n, d)``, between the Gaussian endpoints of a two-sided ``GaussianCase``.
@@ -83,7 +137,7 @@ class MapQuantity(Quantity):
         return lambda reference: GaussianOTMap(reference.base, reference.target)
 
     def reference_strategy(self):
-        return sis.coupled_cases(st.integers(1, 3))
+        return _distinguishing_cases()
 
     def fixed_references(self) -> list:
         return [named.CASES[k] for k in sorted(named.CASES) if self.accepts(named.CASES[k])]

@@ -196,3 +196,19 @@ def test_bad_strategy_arguments_raise_when_built_with_exact_message(call, messag
     with pytest.raises(InvalidArgument) as excinfo:
         call()
     assert str(excinfo.value) == message
+
+
+def test_golden_vectors_of_a_guided_field_are_checked_at_the_strength_of_the_reference(tmp_path):
+    from si_ref import golden
+    vectors = golden.load(golden.write(tmp_path))
+    # a callable is checked on the entries at its strength only (before: also at the other stored strength, so
+    # si_ref's own guided drift failed)
+    for reference in (CASE.guided(scale=3.0), CASE.guided(weight=2.0), CASE.guided(weight=4.5)):
+        report = golden.verify(vectors, "guided_drift", reference.drift, reference=reference)
+        assert report.passed and report.examples == 2 * 16, str(report)   # two labels, 16 stored rows each
+    wrong = golden.verify(vectors, "guided_drift", CASE.guided(weight=3.0).drift, reference=CASE.guided(scale=3.0))
+    assert wrong.diagnosis_names == ("guidance-off-by-one",), str(wrong)
+    with pytest.raises(ValueError, match=r"at the strength g = 7 \(w = 6\); the stored strengths are"):
+        golden.verify(vectors, "guided_drift", CASE.guided(scale=7.0).drift, reference=CASE.guided(scale=7.0))
+    with pytest.raises(ValueError, match=r"a callable \(or a mapping of callables\) computes one"):
+        golden.verify(vectors, "guided_drift", CASE.guided(scale=3.0).drift, reference="guidance-2d-linear-brownian")

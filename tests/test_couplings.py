@@ -258,9 +258,12 @@ def test_entropic_coupling_agrees_with_pot_sinkhorn_on_samples():
     plan = ot.sinkhorn(np.full(n, 1.0 / n), np.full(n, 1.0 / n), ot.dist(x0, x1), reg=epsilon,
                        method="sinkhorn_log", numItermax=5000, stopThr=1e-10)
     c_hat = (x0 - BASE.mean).T @ plan @ (x1 - TARGET.mean)
-    c = entropic_cross_cov(BASE, TARGET, epsilon)
-    assert np.abs(c_hat - c).max() < 0.12
-    # the independent and OT couplings are clearly farther from the Sinkhorn plan's moments
+    # POT's reg is our epsilon: the closed forms at epsilon / 2 and 2 epsilon (the factor-two slip between the
+    # conventions, Janati et al.'s sigma^2 = epsilon / 2) are farther from the plan's moments than its sampling
+    # error (measured 0.046 for C_eps, 0.12 and 0.16 for the other two; 0.02-0.06 and >= 0.12 over seeds 4-7)
+    error = {factor: np.abs(c_hat - entropic_cross_cov(BASE, TARGET, factor * epsilon)).max() for factor in (0.5, 1, 2)}
+    assert error[1] < 0.08 < min(error[0.5], error[2]), error
+    # the independent and OT couplings are farther still
     assert np.abs(c_hat).max() > 0.3
     assert np.abs(c_hat - GaussianOTMap(BASE, TARGET).cross_cov).max() > 0.15
 

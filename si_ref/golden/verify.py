@@ -20,7 +20,7 @@ from ..checking.evaluate import evaluate
 from ..checking.report import Counterexample, Report
 from ..diffusion.case import DiffusionCase
 from ..gaussian import GaussianCase
-from ..guidance import GuidanceCase, GuidedFields
+from ..guidance import GuidanceCase, GuidedFields, guidance_strength
 from ..interpolants import Interpolant
 from ..checking.example import Example
 from ..checking.linear_field import LinearField
@@ -93,7 +93,8 @@ def _reference_name(golden: GoldenSet, quantity: str, reference):
                              f"si_ref.references), or check other references with si_ref.conformance.check.")
         return name
     raise TypeError(f"reference must be the name (str) of a stored reference or a GammaSchedule, Interpolant, "
-                    f"GaussianCase or DiffusionCase; received {reference!r} of type {type(reference).__name__}.")
+                    f"GaussianCase, DiffusionCase, GuidanceCase or GuidedFields; received {reference!r} of type "
+                    f"{type(reference).__name__}.")
 
 
 def _select_entries(golden: GoldenSet, quantity, reference) -> list:
@@ -118,6 +119,38 @@ def _select_entries(golden: GoldenSet, quantity, reference) -> list:
         raise ValueError(f"no golden vectors of {quantity!r} for reference {reference!r}; {hint}stored references "
                          f"for {quantity!r}: {stored}.")
     return chosen
+
+
+def _stored_strength(entry) -> str:
+    """``'scale=3.0'`` or ``'weight=4.5'``: the guidance strength of a stored guided-field entry."""
+    parameter = entry["parameter"]
+    return f"{parameter['convention']}={parameter['value']!r}"
+
+
+def _at_strength(entries: list, quantity: str, strength, *, factory: bool) -> list:
+    """The guided-field entries to check: those at ``strength`` (a GuidanceStrength) when one is given.
+
+    The vectors hold each labelled case at several strengths (``golden.writer``); a callable computes
+    one, so without a factory the strength must be chosen (as the reference ``case.guided(...)``).
+    """
+    if entries[0]["level"] != "guidance":
+        return entries
+    stored = sorted({_stored_strength(e) for e in entries})
+    if strength is not None:
+        chosen = [e for e in entries
+                  if math.isclose(guidance_strength(**{e["parameter"]["convention"]: e["parameter"]["value"]}).scale,
+                                  strength.scale, rel_tol=1e-12, abs_tol=1e-12)]
+        if not chosen:
+            raise ValueError(f"no golden vectors of {quantity!r} at the strength {strength.describe()}; the stored "
+                             f"strengths are {stored}. Pass reference=<GuidanceCase>.guided(...) at one of them, or "
+                             f"check other strengths with si_ref.conformance.check.")
+        return chosen
+    if not factory and len(stored) > 1:
+        raise ValueError(f"the golden vectors of {quantity!r} hold the strengths {stored}, and a callable (or a mapping "
+                         f"of callables) computes one; received no strength. Pass "
+                         f"reference=references.guidance_case(name).guided({stored[0]}) (a stored strength), or "
+                         f"reference=None with a factory make(guided_fields) -> f(x, t, c).")
+    return entries
 
 
 def _implementations(implementation, level: str, entries: list, reference) -> list:
@@ -320,10 +353,12 @@ def verify(directory, quantity: str, implementation, *, reference=None,
           (a ``GammaSchedule``, ``Interpolant`` or ``GaussianCase``; read its
           parameters), as in :func:`si_ref.conformance.check`. Wrapper constructors
           are used as they are.
-    reference : str, GammaSchedule, Interpolant or GaussianCase, optional
+    reference : str, GammaSchedule, Interpolant, GaussianCase, DiffusionCase or GuidedFields, optional
         Check only this reference: its name in :mod:`si_ref.references` (e.g.
         ``"mixture-2d-linear-brownian"``), or the object itself (one of that module's, or
-        an equal rebuild: same family and parameters).
+        an equal rebuild: same family and parameters). For the guided-field quantities a
+        callable needs ``reference=<named GuidanceCase>.guided(scale=g)`` at a stored strength
+        (the entries at that strength are checked); a factory is called with each stored one.
     rtol, atol : float, optional
         Tolerance, finite and >= 0. Default rtol = 1e-6, atol = 1e-8, and rtol = 1e-5,
         atol = 1e-6 for an implementation that returns float32 arrays (the report says so).
@@ -353,8 +388,11 @@ def verify(directory, quantity: str, implementation, *, reference=None,
     rtol, atol = _check_tolerance(rtol, atol)
     tolerance = Tolerance(rtol, atol)
     _select_entries(golden, quantity, None)                       # the quantity first: its errors come first
+    strength = reference.strength if isinstance(reference, GuidedFields) else None
     reference = _reference_name(golden, quantity, reference)       # an object becomes its name
     entries = _select_entries(golden, quantity, reference)
+    entries = _at_strength(entries, quantity, strength, factory=reference is None and not isinstance(implementation,
+                                                                                                       Mapping))
     level = entries[0]["level"]
     chosen = _implementations(implementation, level, entries, reference)
     for entry, _, _ in chosen:

@@ -5,6 +5,7 @@ Select with ``HYPOTHESIS_PROFILE=thorough python -m pytest``.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -21,3 +22,20 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Keep the tests of a module that shares a module-scoped fixture (a study run, a vector set) on one
+    pytest-xdist worker (``--dist loadgroup`` in pyproject.toml), so that the fixture is computed once
+    instead of once per worker; every other test is spread as under ``--dist load``."""
+    import pytest
+
+    for item in items:
+        definitions = getattr(item, "_fixtureinfo", None)
+        if definitions is None:
+            continue
+        shared = any(d.scope == "module" and d.baseid == item.nodeid.split("::")[0]
+                     for defs in definitions.name2fixturedefs.values() for d in defs)
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -212,3 +212,15 @@ def test_golden_vectors_of_a_guided_field_are_checked_at_the_strength_of_the_ref
         golden.verify(vectors, "guided_drift", CASE.guided(scale=7.0).drift, reference=CASE.guided(scale=7.0))
     with pytest.raises(ValueError, match=r"a callable \(or a mapping of callables\) computes one"):
         golden.verify(vectors, "guided_drift", CASE.guided(scale=3.0).drift, reference="guidance-2d-linear-brownian")
+
+
+def test_a_check_at_a_strength_where_mistakes_coincide_says_so():
+    from si_ref.checking.guidance import blind_spots
+    # at g = 1/2 the swapped combination g f_u + (1 - g) f_c is the right one: it passes, and the report says why
+    reference = CASE.guided(scale=0.5)
+    swapped = lambda x, t, c: 0.5 * CASE.drift(x, t) + 0.5 * CASE.drift(x, t, c)  # noqa: E731
+    report = check(swapped, "guided_drift", reference, **FAST)
+    assert report.passed and "guidance-swapped gives the right value here" in report.details
+    assert "guidance-off-by-one = guidance-missing" in blind_spots(2.0)       # w = g - 1 = 1 used as the scale
+    assert blind_spots(3.0) is None and blind_spots(5.5) is None               # the fixed strengths
+    assert "at g = " not in check(CASE.guided(scale=3.0).drift, "guided_drift", CASE.guided(scale=3.0), **FAST).details

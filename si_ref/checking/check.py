@@ -20,7 +20,7 @@ from .compare import EVIDENCE, FLOAT32_TOLERANCE, Failure, Tolerance, diagnoses,
 from .draw import TimeRange, process_independent_draws, time_range
 from .evaluate import evaluate, exact_or_none
 from .example import Example
-from .guidance import GuidedFieldQuantity
+from .guidance import GuidedFieldQuantity, blind_spots
 from .quantity import FieldQuantity, Quantity, StepQuantity, WrapperQuantity
 from .variants import Mistake, Variant
 from .mistakes import explanation
@@ -341,6 +341,10 @@ def check(implementation, quantity_name: str, reference=None, *, eps=None, c=Non
 
     details = ([_fixed_description(q, span, fixed_count, len(fixed_failures), reference)] if fixed
                else ["fixed inputs: not evaluated (fixed=False): drawn inputs in the bulk of ρ_t only"])
+    note = blind_spots(reference.strength.scale) if isinstance(q, GuidedFieldQuantity) and reference is not None \
+        else None
+    if note:
+        details.append(note)
     if tolerance.float32_seen:
         details.append(f"the implementation returned float32: compared with the float32 defaults rtol = "
                        f"{FLOAT32_TOLERANCE[0]!r}, atol = {FLOAT32_TOLERANCE[1]!r}")

@@ -15,6 +15,7 @@ the two outputs exchanged, no guidance at all (the conditional output), or the l
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,7 +30,8 @@ from .example import Example
 from .quantity import FieldQuantity
 from .variants import mistake, sign_flip
 
-__all__ = ["GuidedFieldQuantity", "guidance_quantities", "GUIDED_QUANTITY_FIELDS", "FIXED_STRENGTHS"]
+__all__ = ["GuidedFieldQuantity", "guidance_quantities", "blind_spots", "GUIDED_QUANTITY_FIELDS", "FIXED_STRENGTHS",
+           "MISTAKE_SCALES"]
 
 #: Quantity name -> the field of the labelled case that is guided.
 GUIDED_QUANTITY_FIELDS = {
@@ -52,19 +54,39 @@ def _exact(name: str):
     return value
 
 
+#: The guidance mistakes as the scale they use in place of g: (name, form, g ↦ the scale used).
+MISTAKE_SCALES = (
+    ("guidance-off-by-one", "(1 + g) f_c − g f_u: the scale g used as Ho & Salimans' w", lambda g: g + 1.0),
+    ("guidance-off-by-one", "(g − 1) f_c + (2 − g) f_u: Ho & Salimans' w = g − 1 used as the scale",
+     lambda g: g - 1.0),
+    ("guidance-swapped", "g f_u + (1 − g) f_c: conditional and unconditional exchanged", lambda g: 1.0 - g),
+    ("guidance-missing", "the conditional field f_c, unguided", lambda g: 1.0),
+    ("condition-dropped", "the unconditional field f_u (the label not passed on)", lambda g: 0.0),
+)
+
+
 def _mistakes(name: str) -> tuple:
-    def at(g_of):
-        return _at_scale(name, g_of)
-    return (
-        sign_flip(_exact(name)),
-        mistake("guidance-off-by-one",
-                ("(1 + g) f_c − g f_u: the scale g used as Ho & Salimans' w", at(lambda g: g + 1.0)),
-                ("(g − 1) f_c + (2 − g) f_u: Ho & Salimans' w = g − 1 used as the scale", at(lambda g: g - 1.0))),
-        mistake("guidance-swapped", ("g f_u + (1 − g) f_c: conditional and unconditional exchanged",
-                                     at(lambda g: 1.0 - g))),
-        mistake("guidance-missing", ("the conditional field f_c, unguided", at(lambda g: 1.0))),
-        mistake("condition-dropped", ("the unconditional field f_u (the label not passed on)", at(lambda g: 0.0))),
-    )
+    forms: dict = {}
+    for mistake_name, form, g_of in MISTAKE_SCALES:
+        forms.setdefault(mistake_name, []).append((form, _at_scale(name, g_of)))
+    return (sign_flip(_exact(name)),) + tuple(mistake(mistake_name, *variants) for mistake_name, variants in forms.items())
+
+
+def blind_spots(g: float) -> str | None:
+    """A note for a check at the scale g where a guidance mistake gives the right value, or two give the same.
+
+    Every form is f_u + g' (f_c − f_u) with its own g' (:data:`MISTAKE_SCALES`): it is the right value
+    where g' = g, and two forms are one where their g' agree (g = ½: swapped; g = 2: w = g − 1 used as the
+    scale is no guidance at all)."""
+    scales = [(mistake_name, g_of(g)) for mistake_name, _, g_of in MISTAKE_SCALES]
+    unseen = sorted({m for m, scale in scales if math.isclose(scale, g, abs_tol=1e-9)})
+    alike = sorted({f"{a} = {b}" for i, (a, sa) in enumerate(scales) for b, sb in scales[i + 1:]
+                    if a != b and math.isclose(sa, sb, abs_tol=1e-9)})
+    if not unseen and not alike:
+        return None
+    parts = ([f"{', '.join(unseen)} gives the right value here, so this check cannot see it"] if unseen else []) + \
+        ([f"{', '.join(alike)} (the forms coincide, the diagnosis cannot tell them apart)"] if alike else [])
+    return f"at g = {g:g}: " + "; ".join(parts) + ". Check at another strength too (e.g. g = 3)."
 
 
 def _at_scale(name: str, g_of):

@@ -396,18 +396,19 @@ class _Mistaken:
 
 
 @pytest.mark.parametrize(("formula", "diagnosis"), [
-    (lambda fc, fu, w: fu + w * (fc - fu), "w-used-as-scale"),
-    (lambda fc, fu, w: (1 + w) * fu - w * fc, "conditional-unconditional-swapped"),
-    (lambda fc, fu, w: fc + w * (fu - fc), "sign-of-w"),
-], ids=["w-as-scale", "swapped", "sign"])
+    (lambda fc, fu, w: fu + w * (fc - fu), ("guidance-off-by-one",)),      # w used as the scale g
+    (lambda fc, fu, w: (1 + w) * fu - w * fc, ("guidance-swapped",)),
+    (lambda fc, fu, w: fc, ("guidance-missing",)),
+    (lambda fc, fu, w: fc + w * (fu - fc), ()),                             # the sign of w: not catalogued
+], ids=["w-as-scale", "swapped", "unguided", "sign"])
 def test_exercise_names_the_classic_guidance_mistakes(formula, diagnosis):
     from si_ref.validation.exercises import ex08_guidance
 
     reports = ex08_guidance.check(_Mistaken(formula), max_examples=8)
     assert [r.passed for r in reports] == [False, False, True]
     for report in reports[:2]:
-        assert report.diagnosis.startswith(diagnosis), str(report)
-        assert "w = " in str(report) and "expected = " in str(report)
+        assert report.diagnosis_names == diagnosis, str(report)
+        assert "c = " in str(report) and "expected = " in str(report)
 
 
 def test_exercise_names_the_inverse_conversion_of_the_scale():
@@ -416,4 +417,4 @@ def test_exercise_names_the_inverse_conversion_of_the_scale():
     reports = ex08_guidance.check(_Mistaken(lambda fc, fu, w: (1 + w) * fc - w * fu, scale=lambda w: w - 1.0),
                                   max_examples=8)
     assert [r.passed for r in reports] == [True, True, False]
-    assert "inverse conversion" in reports[2].diagnosis
+    assert "inverse conversion" in str(reports[2])

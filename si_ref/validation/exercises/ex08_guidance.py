@@ -39,13 +39,15 @@ Check
 
     si-ref exercises check ex08_guidance.py     # in the folder made by si-ref exercises init
 
-builds ``GuidedField`` with the exact noise and the exact velocity of a labelled Gaussian
-mixture (``si_ref.guidance.GuidanceCase``: linear interpolant, Brownian γ, a two-component
-mixture base, a three-component target with labels 0, 0 and "b") and compares the outputs
-with si_ref's exact guided fields (``case.guided(weight=w)``) for w in {0, 2, 7.5, −0.5, −1}, at
-random points, times (t = 0 and t = 1 included, scalar and per-row) and labels; a failure
-names the mistake when it recognises it (w used as the scale g, conditional and
-unconditional swapped, the sign of w, only one of the two fields).
+builds ``GuidedField`` with the exact noise (w = 2) and the exact velocity (w = 6.5, diffusers'
+default ``guidance_scale = 7.5``) of the named labelled case ``guidance-2d-linear-brownian``
+(``si_ref.references``: linear interpolant, Brownian γ, base N(0, I), a three-component target
+with labels 0, 0 and 1) and checks it with the conformance checker against si_ref's exact guided
+fields (quantities ``guided_noise`` and ``guided_velocity``, reference ``case.guided(weight=w)``),
+at the endpoints, far points and drawn points, times and labels; a failure names the mistake when
+it recognises it (``guidance-off-by-one``: w used as the scale g; ``guidance-swapped``;
+``guidance-missing``: the conditional field alone; ``condition-dropped``). ``scale_from_weight``
+is checked at a few w.
 
 A reference solution is in ``si_ref/validation/exercises/solutions/ex08_guidance.py``.
 Do not look at it before you have tried.
@@ -53,19 +55,22 @@ Do not look at it before you have tried.
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
 
-import numpy as np
+import numpy as np  # noqa: F401  (for your solution)
 
+from si_ref import conformance, references
 from si_ref.validation.exercises._common import module_or_self, print_reports
 
-__all__ = ["WEIGHTS", "GuidedField", "scale_from_weight", "reference_case", "GuidanceReport", "check", "main"]
+__all__ = ["CASE", "CHECKS", "WEIGHTS", "GuidedField", "scale_from_weight", "ScaleReport", "check", "main"]
 
-#: Guidance weights w of the check (Ho & Salimans' convention).
-WEIGHTS = (2.0, 7.5, -0.5, 0.0, -1.0)
-#: Entrywise tolerance: |received − expected| <= ATOL + RTOL |expected|.
-RTOL, ATOL = 1e-10, 1e-12
+#: The named labelled case of ``si_ref.references`` that supplies the exact fields.
+CASE = "guidance-2d-linear-brownian"
+#: (field, w) of the checks of ``GuidedField``: away from w = 1 (g = 2) and w = −½ (g = ½), where the
+#: usual mistakes give the same values as each other or as the right answer.
+CHECKS = (("noise", 2.0), ("velocity", 6.5))
+#: The weights at which ``scale_from_weight`` is checked.
+WEIGHTS = (2.0, 6.5, -0.5, 0.0, -1.0)
 
 
 # --- your code -------------------------------------------------------------------------------
@@ -88,162 +93,51 @@ def scale_from_weight(w):
 
 # --- the check -------------------------------------------------------------------------------
 
-def reference_case():
-    """The labelled case of the check (two-sided, mixture base; labels 0, 0, "b")."""
-    import si_ref
-    from si_ref.guidance import GuidanceCase, LabelledGaussianMixture
-
-    base = si_ref.GaussianMixture([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.5]], [0.5 * np.eye(2), [[0.6, 0.1], [0.1, 0.4]]])
-    target = LabelledGaussianMixture([0.25, 0.35, 0.4], [[-2.0, 0.0], [-1.0, 1.5], [2.0, 0.5]],
-                                     [0.3 * np.eye(2), np.diag([0.2, 0.4]), [[0.4, 0.1], [0.1, 0.3]]], [0, 0, "b"])
-    return GuidanceCase(si_ref.LinearInterpolant(si_ref.BrownianGamma()), base, target)
-
-
 @dataclass(frozen=True)
-class GuidanceReport:
-    """PASS or FAIL of one quantity, with the first failing input and the recognised mistake."""
+class ScaleReport:
+    """PASS or FAIL of ``scale_from_weight``, with the first wrong value and what it looks like."""
 
-    quantity: str
     passed: bool
-    examples: int
-    definition: str
-    counterexample: str = ""
-    diagnosis: str = ""
+    text: str
+    quantity: str = "scale_from_weight"
 
     def __str__(self) -> str:
-        lines = [f"si_ref exercise 8: {self.quantity}: {'PASS' if self.passed else 'FAIL'}",
-                 f"  definition: {self.definition}",
-                 f"  {self.examples} inputs checked; passes where |received - expected| <= {ATOL!r} + {RTOL!r} "
-                 f"|expected| entrywise"]
-        if self.counterexample:
-            lines += ["", "First failing input:"] + [f"  {line}" for line in self.counterexample.splitlines()]
-        if self.diagnosis:
-            lines += ["", f"Diagnosis: {self.diagnosis}"]
-        elif self.counterexample and "received =" in self.counterexample and "raised" not in self.counterexample:
-            lines += ["", "Diagnosis: none of the catalogued mistakes matches the received values."]
-        return "\n".join(lines)
+        return self.text
 
 
-#: Mistakes: name -> (form, explanation, value from (f_c, f_u, w)). A mistake is named when it matches
-#: the received value at every failing input.
-_MISTAKES = {
-    "w-used-as-scale": ("f_u + w (f_c - f_u) = w f_c + (1 - w) f_u",
-                        "w was used as diffusers' guidance scale g; in Ho & Salimans' convention g = 1 + w, so "
-                        "the conditional coefficient is 1 + w.",
-                        lambda fc, fu, w: w * fc + (1 - w) * fu),
-    "conditional-unconditional-swapped": ("(1 + w) f_u - w f_c",
-                                          "the conditional and unconditional fields are swapped: field(x, t, c) is "
-                                          "the conditional one and gets the coefficient 1 + w.",
-                                          lambda fc, fu, w: (1 + w) * fu - w * fc),
-    "sign-of-w": ("(1 - w) f_c + w f_u", "the sign of w is flipped: guidance moves away from f_u, "
-                  "f_c + w (f_c - f_u).", lambda fc, fu, w: (1 - w) * fc + w * fu),
-    "conditional-only": ("f_c", "only the conditional field is returned; w is ignored.", lambda fc, fu, w: fc),
-    "unconditional-only": ("f_u", "only the unconditional field is returned.", lambda fc, fu, w: fu),
-    "coefficients-do-not-sum-to-one": ("(1 + w) f_c - f_u",
-                                       "the coefficient of f_u must be -w, so that the coefficients sum to 1: "
-                                       "(1 + w) + (-w) = 1.",
-                                       lambda fc, fu, w: (1 + w) * fc - fu),
-}
-
-
-def _line(name, value) -> str:
-    """``name = value``: floats with the shortest decimal that reads back to the same float64, arrays aligned."""
-    if value is None:
-        return f"{name} = (nothing)"
-    if np.ndim(value) == 0:
-        return f"{name} = {float(value)!r}"
-    text = np.array2string(np.asarray(value), floatmode="unique", separator=", ", max_line_width=100)
-    return f"{name} = " + text.replace("\n", "\n" + " " * (len(name) + 3))
-
-
-def _close(received, expected):
-    return received.shape == expected.shape and bool(np.all(np.abs(received - expected) <= ATOL + RTOL * np.abs(expected)))
-
-
-def _inputs(rng, labels, max_examples):
-    """(x, t, c, w) examples: the endpoints, per-row times and n == d first, then random ones."""
-    fixed = [(rng.normal(scale=1.5, size=(3, 2)), 0.0, labels[0], WEIGHTS[0]),
-             (rng.normal(scale=1.5, size=(3, 2)), 1.0, labels[1], WEIGHTS[1]),
-             (rng.normal(scale=1.5, size=(2, 2)), rng.uniform(0, 1, 2), labels[0], WEIGHTS[2]),
-             (rng.normal(scale=1.5, size=(4, 2)), 0.5, labels[1], WEIGHTS[3]),
-             (rng.normal(scale=1.5, size=(4, 2)), rng.uniform(0, 1, 4), labels[0], WEIGHTS[4])]
-    out = fixed[:max_examples]
-    while len(out) < max_examples:
-        n = int(rng.integers(1, 6))
-        t = float(rng.uniform()) if rng.uniform() < 0.5 else rng.uniform(0, 1, n)
-        out.append((rng.normal(scale=1.5, size=(n, 2)), t, labels[int(rng.integers(len(labels)))],
-                    float(WEIGHTS[int(rng.integers(len(WEIGHTS)))])))
-    return out
-
-
-def _check_guided_field(cls, case, field_name, max_examples) -> GuidanceReport:
-    field = getattr(case, field_name)
-    quantity = f"GuidedField({field_name})"
-    definition = f"(1 + w) {field_name}(x, t, c) - w {field_name}(x, t)  (Ho & Salimans 2022, eq. (6))"
-    rng = np.random.default_rng(8)
-    failures = []
-    examples = _inputs(rng, case.labels, max_examples)
-    checked = 0
-    for x, t, c, w in examples:
-        checked += 1
-        expected = getattr(case.guided(weight=w), field_name)(x, t, c)
-        f_c, f_u = field(x, t, c), field(x, t)
-        try:
-            received = np.asarray(cls(field, w)(x.copy(), np.copy(t) if np.ndim(t) else t, c), dtype=np.float64)
-        except Exception as exc:   # the student's code raised: report it as the failure
-            message = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            failures.append((x, t, c, w, expected, None, f"raised {message}", None))
-            break
-        if not _close(received, expected):
-            problem = "values differ" if received.shape == expected.shape else \
-                f"shape {received.shape}, expected {expected.shape}"
-            failures.append((x, t, c, w, expected, received, problem, (f_c, f_u)))
-    if not failures:
-        return GuidanceReport(quantity, True, checked, definition)
-    x, t, c, w, expected, received, problem, _ = failures[0]
-    text = [_line("x", x), _line("t", t), f"c = {c!r}", f"w = {w!r}", _line("expected", expected),
-            _line("received", received), f"problem: {problem}"]
-    diagnosis = ""
-    comparable = [f for f in failures if f[5] is not None and f[5].shape == f[4].shape]
-    if comparable and len(comparable) == len(failures):
-        for name, (form, explanation, variant) in _MISTAKES.items():
-            if all(_close(f[5], variant(*f[7], f[3])) for f in comparable):
-                diagnosis = f"{name} ({form}): {explanation}"
-                break
-    return GuidanceReport(quantity, False, checked, definition, "\n".join(text), diagnosis)
-
-
-def _check_scale(function) -> GuidanceReport:
-    definition = "g with f_u + g (f_c - f_u) = (1 + w) f_c - w f_u for all f_c, f_u: g = 1 + w"
+def _check_scale(function) -> ScaleReport:
+    head = ("si_ref exercise 8: scale_from_weight: {}\n  definition: g with f_u + g (f_c - f_u) = (1 + w) f_c - w f_u "
+            "for all f_c, f_u: g = 1 + w")
     for w in WEIGHTS:
         try:
             received = float(function(w))
-        except Exception as exc:
-            return GuidanceReport("scale_from_weight", False, len(WEIGHTS), definition,
-                                  f"w = {w!r}\nexpected = {1 + w!r}\nreceived = (nothing)\n"
-                                  f"problem: raised {type(exc).__name__}: {exc}")
-        if not _close(np.array(received), np.array(1.0 + w)):
+        except Exception as exc:   # the student's code raised: that is the failure
+            return ScaleReport(False, head.format("FAIL") + f"\n\n  w = {w!r}\n  expected = {1 + w!r}\n  raised "
+                                                             f"{type(exc).__name__}: {exc}")
+        if abs(received - (1.0 + w)) > 1e-12 * max(1.0, abs(1.0 + w)):
             guesses = ((w, "returned w itself: the two conventions differ by 1 (g = 1 + w)."),
                        (w - 1.0, "returned w - 1: that is w from g (w = g - 1), the inverse conversion."),
                        (-w, "returned -w: g is the coefficient of f_c, 1 + w."))
-            # the first guess that matches (a list, not a dict: at w = 0 the values w and -w coincide)
+            # the first guess that matches (in order: at w = 0 the values w and -w coincide)
             diagnosis = next((text for value, text in guesses if received == value), "")
-            return GuidanceReport("scale_from_weight", False, len(WEIGHTS), definition,
-                                  f"w = {w!r}\nexpected = {1 + w!r}\nreceived = {received!r}\nproblem: values differ",
-                                  diagnosis)
-    return GuidanceReport("scale_from_weight", True, len(WEIGHTS), definition)
+            return ScaleReport(False, head.format("FAIL") + f"\n\n  w = {w!r}\n  expected = {1 + w!r}\n  received = "
+                                                             f"{received!r}" + (f"\n\nDiagnosis: {diagnosis}" if diagnosis else ""))
+    return ScaleReport(True, head.format("PASS") + f"\n  {len(WEIGHTS)} weights checked: {list(WEIGHTS)}")
 
 
 def check(module=None, *, max_examples: int = 100) -> list:
-    """Check ``module.GuidedField`` (on the exact noise and velocity) and ``module.scale_from_weight``.
+    """Check ``module.GuidedField`` (default: this module's) on the exact noise and velocity, and
+    ``module.scale_from_weight``.
 
-    Returns three :class:`GuidanceReport` objects (``quantity``, ``passed``, ``str(report)``).
+    Returns two ``si_ref.conformance.Report`` objects and a :class:`ScaleReport` (each has ``passed``
+    and prints as a readable report).
     """
     module = module_or_self(module, __name__)
-    case = reference_case()
-    return [_check_guided_field(module.GuidedField, case, "noise", max_examples),
-            _check_guided_field(module.GuidedField, case, "velocity", max_examples),
-            _check_scale(module.scale_from_weight)]
+    case = references.guidance_case(CASE)
+    reports = [conformance.check(module.GuidedField(getattr(case, field), w), f"guided_{field}",
+                                 case.guided(weight=w), max_examples=max_examples)
+               for field, w in CHECKS]
+    return reports + [_check_scale(module.scale_from_weight)]
 
 
 def main(module=None) -> int:

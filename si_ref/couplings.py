@@ -82,7 +82,8 @@ exact assignment of minimal total squared distance, the practice of Tong et al. 
 Pooladian et al. 2023 ("Multisample flow matching"). Entropic minibatch pairing needs Sinkhorn,
 which si_ref leaves to the optional peer POT (see the ``minibatch_ot`` validation study).
 
-All results are float64; inputs are never modified. Conventions: ../shared/DESIGN.md.
+All results are float64; inputs are never modified. Conventions: the README's "Conventions" and the
+Gaussian-case formulas of :mod:`si_ref.gaussian` (t = 0 the base, t = 1 the target).
 """
 
 from __future__ import annotations
@@ -323,10 +324,12 @@ def coupling_cost(base, target, cross_cov) -> float:
     if c.dtype.kind not in "iuf":
         raise TypeError(f"cross_cov must be a real (d, d) array; received dtype {c.dtype}. Pass floats.")
     if c.shape != (d, d):
-        raise ValueError(f"cross_cov must have shape (d, d) = ({d}, {d}); received shape {c.shape}.")
+        raise ValueError(f"cross_cov must have shape (d, d) = ({d}, {d}) (Cov(x0, x1) of the base and target "
+                         f"dimension); received shape {c.shape}. Pass E[(x0 - m0)(x1 - m1)^T].")
     c = c.astype(np.float64)
     if not np.isfinite(c).all():
-        raise ValueError("cross_cov must contain only finite values; received NaN or inf.")
+        raise ValueError(f"cross_cov must contain only finite values; received NaN or inf at "
+                         f"{np.argwhere(~np.isfinite(c))[0].tolist()}. Pass a finite cross-covariance.")
     shift = target.mean - base.mean
     return float(shift @ shift + np.trace(base.cov) + np.trace(target.cov) - 2.0 * np.trace(c))
 
@@ -367,7 +370,8 @@ def coupled_case(interpolant, base, target, *, coupling="independent", epsilon=N
         :class:`si_ref.GaussianCase` refuses.
     """
     if not isinstance(coupling, str) or coupling not in COUPLINGS:
-        raise ValueError(f"coupling must be one of {COUPLINGS}; received {coupling!r}.")
+        raise ValueError(f"coupling must be one of {COUPLINGS}; received {coupling!r}. Pass one of them "
+                         f"(\"entropic\" with epsilon=<float >= 0>).")
     if coupling == "entropic" and epsilon is None:
         raise ValueError(
             "epsilon is required for coupling='entropic' (the weight of KL(pi || base x target)); "

@@ -1,6 +1,6 @@
 r"""Minibatch OT against the exact OT coupling: how the coupling and its drift converge with the batch size.
 
-Conventions as in the README and ../shared/DESIGN.md (t = 0 is the base, t = 1 the target). Base
+Conventions as in the README's "Conventions" (t = 0 is the base, t = 1 the target). Base
 :math:`\mu = N(0, I_2)`, target :math:`\nu = N(m_1, S_1)` with :math:`m_1 = (1, -\tfrac12)` and the full
 covariance :math:`S_1 = [[2, 0.9], [0.9, 0.8]]`; the interpolant is linear with :math:`\gamma = 0`
 (:math:`x_t = (1-t)x_0 + t x_1`, the setting of OT-CFM, Tong et al. 2023, and multisample flow
@@ -167,7 +167,7 @@ def affine_drift_matrix(cross_cov, t) -> np.ndarray:
     r""":math:`K\Sigma^{-1}` of the linear interpolant with :math:`\gamma = 0` between :data:`BASE` and :data:`TARGET`.
 
     :math:`\Sigma = (1-t)^2 S_0 + t^2 S_1 + t(1-t)(C + C^\top)`,
-    :math:`K = -(1-t)S_0 + t S_1 - tC + (1-t)C^\top` (DESIGN.md, Gaussian cases, with
+    :math:`K = -(1-t)S_0 + t S_1 - tC + (1-t)C^\top` (the Gaussian-case formulas of :mod:`si_ref.gaussian`, with
     :math:`\alpha = 1 - t, \beta = t`), so :math:`b(x) = \dot\mu + K\Sigma^{-1}(x - \mu)`. Any C for
     which Σ is positive definite (a slightly infeasible estimate included). Shape (d, d).
     """

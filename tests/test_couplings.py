@@ -359,6 +359,20 @@ def test_bridge_fields_satisfy_the_continuity_and_fokker_planck_equations():
         assert np.abs(fokker_planck).max() < 1e-7
 
 
+def test_named_coupled_cases_are_the_ot_and_bridge_couplings_of_their_endpoints():
+    from si_ref import references
+    ot_case = references.case("ot-2d-linear-zero")
+    assert_allclose(ot_case.cross_cov, ot_case.base.cov @ textbook_ot_matrix(ot_case.base.cov, ot_case.target.cov),
+                    rtol=1e-9, atol=1e-12)                                   # Cov(x0, A x0) = S0 Aᵀ = S0 A
+    bridge_case = references.case("schrodinger-bridge-2d-linear")
+    bridge = GaussianSchrodingerBridge(bridge_case.base, bridge_case.target, 1.0)
+    assert_allclose(bridge_case.cross_cov, bridge.cross_cov, rtol=1e-14)
+    t = np.linspace(0.0, 1.0, 7)
+    assert_allclose(bridge_case.interpolant.gamma(t) ** 2, t * (1 - t), rtol=1e-14, atol=1e-17)   # sigma = 1
+    x = np.random.default_rng(12).normal(size=(4, 2))
+    assert_allclose(bridge_case.drift(x, 0.3), bridge.case.drift(x, 0.3), rtol=1e-13, atol=1e-13)
+
+
 # --- the chooser -------------------------------------------------------------------------------------
 
 def test_coupled_case_sets_the_cross_covariance_of_each_coupling():

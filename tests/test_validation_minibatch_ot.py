@@ -89,7 +89,9 @@ def test_entropic_part_is_skipped_without_pot_and_reported_with_it(results, tmp_
         return
     assert "POT" in results["entropic_peer"]
     for b in (32, 64):
-        assert 0.0 < results[f"entropic_error_B{b}"] < 0.3           # vs the closed-form C_eps, noise-limited
+        # a smoke bound only: at these sizes the error (0.06-0.15, seeds 0-2) is as large as the gap from C_eps to
+        # C_OT (0.16) or to C at 2 eps (0.14); the eps convention is tested against Sinkhorn in test_couplings.py
+        assert 0.0 < results[f"entropic_error_B{b}"] < 0.3
     monkeypatch.setattr(minibatch_ot, "_import_pot", lambda: None)
     hidden = minibatch_ot.run(tmp_path, **minibatch_ot.QUICK)
     assert hidden["entropic_peer"].startswith("skipped")

@@ -463,6 +463,11 @@ class GaussianSchrodingerBridge:
         _gaussian_pair(self.base, self.target)
         sigma = as_positive_real(self.sigma, "sigma")
         variance = sigma * sigma
+        if not 0.0 < 2.0 * variance < np.inf:   # σ² (and ε = 2σ²) must be a positive finite float
+            raise ValueError(f"sigma must have sigma**2 a positive finite float (the reference process has variance "
+                             f"sigma**2 t, the entropic epsilon is 2 sigma**2); received sigma={sigma!r}, whose square "
+                             f"{'overflows' if variance > 1.0 else 'underflows to 0'}. Rescale the problem (units of "
+                             f"distance) so that sigma lies within about 1e-150 to 1e150.")
         cross_cov = entropic_cross_cov(self.base, self.target, 2.0 * variance)
         interpolant = LinearInterpolant(ScaledBrownianGamma(variance))     # γ² = σ² t(1 − t)
         case = GaussianCase(interpolant, self.base, self.target, cross_cov=cross_cov)

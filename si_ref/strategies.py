@@ -558,7 +558,10 @@ def coupled_cases(d, *, couplings=COUPLINGS, families=None, min_epsilon=0.1, max
     ``couplings`` (:data:`si_ref.couplings.COUPLINGS`: ``"independent"``, ``"ot"``, ``"entropic"``,
     the last with ε drawn in [min_epsilon, max_epsilon]); see :func:`si_ref.coupled_case`.
 
-    ``families`` are interpolant family names (default: every two-sided family).
+    ``families`` are interpolant family names (default: every two-sided family). Many draws are in d = 1 or
+    have commuting covariances (equal eigenvalues, shared axes), where every increasing linear map between
+    the endpoints, or the whitening–colouring map, is the OT map: a test of an OT map that must tell such
+    maps apart needs d >= 2 and non-commuting covariances (the checker's ``ot_map`` draws those).
     """
     if isinstance(couplings, str) or not couplings:
         raise InvalidArgument(f"couplings={couplings!r} must be a non-empty sequence of names from {COUPLINGS}")

@@ -120,7 +120,8 @@ def test_drawn_references_cover_both_conventions_and_every_label():
      "case\\(c\\)"),
     (lambda: check(lambda *a: None, "heun_step", CASE, c=0), ValueError, "field and wrapper quantities"),
     (lambda: check(CASE.drift, "guided_drift", c=0), ValueError, "needs the reference"),
-    (lambda: check(CASE.drift, "guided_drift", CASE, c=0), TypeError, "GuidedFields"),
+    (lambda: check(CASE.drift, "guided_drift", CASE, c=0), TypeError, r"GuidedFields.*\.guided\(scale=g\)"),
+    (lambda: check(CASE.drift, "drift", CASE.guided(scale=3.0), c=0), TypeError, "is the quantity 'guided_drift'"),
 ])
 def test_bad_conditional_calls_raise_clear_errors(call, error, match):
     with pytest.raises(error, match=match):

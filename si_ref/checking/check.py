@@ -20,6 +20,7 @@ from .compare import EVIDENCE, FLOAT32_TOLERANCE, Failure, Tolerance, diagnoses,
 from .draw import TimeRange, process_independent_draws, time_range
 from .evaluate import evaluate, exact_or_none
 from .example import Example
+from ..guidance import GuidedFields
 from .guidance import GuidedFieldQuantity, blind_spots
 from .quantity import FieldQuantity, Quantity, StepQuantity, WrapperQuantity
 from .variants import Mistake, Variant
@@ -93,10 +94,12 @@ class _Conditioning:
             raise ValueError(f"c= applies to the field and wrapper quantities (called f(x, t, c)); {q.name!r} is a "
                              f"{q.level}-level quantity. Leave c=None for it.")
         if labelled is None or not callable(getattr(labelled, "case", None)):
+            guided = (f" (guided fields: their guided {q.name} is the quantity 'guided_{q.name}'; the conditional "
+                      f"{q.name} is that of their .case)" if isinstance(labelled, GuidedFields) else "")
             raise TypeError(f"c= needs a labelled reference with case(c) (the exact case given c; None: "
                             f"unconditional), e.g. "
-                            f"si_ref.GuidanceCase; received reference={describe(labelled) if labelled is not None else None}. "
-                            f"Pass reference=<a GuidanceCase> with c=<one of its labels>.")
+                            f"si_ref.GuidanceCase; received reference={describe(labelled) if labelled is not None else None}"
+                            f"{guided}. Pass reference=<a GuidanceCase> with c=<one of its labels>.")
         self.q, self.labelled, self.c = q, labelled, c
         self.case = labelled.case(c)   # raises ValueError naming the labels for an unknown c
 

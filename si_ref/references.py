@@ -299,7 +299,8 @@ def definition(name: str) -> dict:
         return {"kind": "case", "interpolant": _interpolant_definition(c.interpolant),
                 "base": _distribution_definition(c.base), "target": _distribution_definition(c.target),
                 "cross_cov": None if c.cross_cov is None else c.cross_cov.tolist(),
-                "coupling": COUPLINGS_OF_CASES.get(name, "independent")}
+                "coupling": COUPLINGS_OF_CASES.get(name, "independent" if c.cross_cov is None
+                                                   else "jointly Gaussian with Cov(x0, x1) = cross_cov")}
     if name in DIFFUSION_CASES:
         return _diffusion_case_definition(DIFFUSION_CASES[name])
     if name in GUIDANCE_CASES:
@@ -312,22 +313,22 @@ def definition(name: str) -> dict:
 
 
 def name_of(reference):
-    """The name of a schedule, interpolant or case of this module, or None when it has none.
+    """The name of a schedule, interpolant, case, diffusion case or labelled case of this module, or None.
 
-    ``reference`` may be one of the objects of ``GAMMA_SCHEDULES``, ``INTERPOLANTS``
-    or ``CASES`` itself, or an equal rebuild of one (the same family and parameters,
+    ``reference`` may be one of the objects of ``GAMMA_SCHEDULES``, ``INTERPOLANTS``,
+    ``CASES``, ``DIFFUSION_CASES`` or ``GUIDANCE_CASES`` itself, or an equal rebuild of one (the same family and parameters,
     compared through :func:`definition`).
     """
     if isinstance(reference, DiffusionCase):
-        table, kind = DIFFUSION_CASES, "diffusion_case"
+        table = DIFFUSION_CASES
     elif isinstance(reference, GuidanceCase):
-        table, kind = GUIDANCE_CASES, "guidance_case"
+        table = GUIDANCE_CASES
     elif isinstance(reference, GaussianCase):
-        table, kind = CASES, "case"
+        table = CASES
     elif isinstance(reference, Interpolant):
-        table, kind = INTERPOLANTS, "interpolant"
+        table = INTERPOLANTS
     elif isinstance(reference, GammaSchedule):
-        table, kind = GAMMA_SCHEDULES, "gamma_schedule"
+        table = GAMMA_SCHEDULES
     else:
         return None
     for name, value in table.items():

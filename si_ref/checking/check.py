@@ -44,8 +44,8 @@ def _tolerance_value(value, name):
 def _check_reference_type(q: Quantity, reference, name: str) -> None:
     expected = q.reference_type
     if not isinstance(reference, expected):
-        fix = (f"Pass <GuidanceCase>.guided(scale=g) or .guided(weight=w) (named labelled cases: "
-               f"si_ref.references.GUIDANCE_CASES)" if isinstance(q, GuidedFieldQuantity)
+        fix = ("Pass <GuidanceCase>.guided(scale=g) or .guided(weight=w) (named labelled cases: "
+               "si_ref.references.GUIDANCE_CASES)" if isinstance(q, GuidedFieldQuantity)
                else f"Pass a {expected.__name__} (see si_ref.references for named ones)")
         raise TypeError(f"{name} for the {q.level}-level quantity {q.name!r} must be a {expected.__name__}; "
                         f"received {type(reference).__name__}. {fix}.")

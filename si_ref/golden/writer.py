@@ -1,8 +1,11 @@
 """Building the golden vectors: si_ref's exact values at fixed inputs, and writing the set.
 
 Evaluates the closed forms of every named reference of :mod:`si_ref.references`
-(schedules, interpolants, Gaussian cases and the wrappers between fields) on the
-inputs fixed by :mod:`si_ref.golden.format`, and writes them with its encoders:
+(schedules, interpolants, Gaussian cases and the wrappers between fields, the diffusion
+cases, the labelled cases guided at each strength of
+:data:`si_ref.checking.guidance.FIXED_STRENGTHS` towards each label, and the optimal
+transport map of each case with Gaussian endpoints) on the inputs fixed by
+:mod:`si_ref.golden.format`, and writes them with its encoders:
 :func:`write` and :func:`main_write` (``si-ref golden --out DIR``).
 """
 

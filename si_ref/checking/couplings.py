@@ -119,7 +119,9 @@ class MapQuantity(Quantity):
 
     Inputs: points in the bulk of the base :math:`N(m_0, S_0)` (``m0 + L0 u``, |u| <= 3), its mean and
     points far from it. The case's coupling and interpolant play no part: the map is that of its
-    endpoints.
+    endpoints. Drawn references are in d = 2 or 3 with non-commuting covariances, where the look-alike
+    maps differ from the OT map by at least :data:`LOOK_ALIKE_GAP` (:func:`_distinguishing_cases`); the
+    named references include a 1-d case, where only a wrong sign or shape can show.
     """
 
     level: ClassVar[str] = "coupling"

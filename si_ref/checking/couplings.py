@@ -162,11 +162,11 @@ def coupling_quantities() -> list:
     """The checkable quantities of the couplings: the optimal transport map."""
     return [MapQuantity(
         "ot_map",
-        "T(x) = m1 + A (x − m0), A = S0^{-1/2} (S0^{1/2} S1 S0^{1/2})^{1/2} S0^{-1/2} (symmetric, A S0 A = S1): "
+        "T(x) = m1 + A (x − m0), A = S0^(−1/2) (S0^(1/2) S1 S0^(1/2))^(1/2) S0^(−1/2) (symmetric, A S0 A = S1): "
         "the optimal transport map for |x0 − x1|² from the case's base N(m0, S0) to its target N(m1, S1)",
         _ot_map,
         (sign_flip(_ot_map),
-         mistake("whiten-colour-map", ("m1 + S1^{1/2} S0^{-1/2} (x − m0)", _linear_map(_whiten_colour))),
+         mistake("whiten-colour-map", ("m1 + S1^(1/2) S0^(−1/2) (x − m0)", _linear_map(_whiten_colour))),
          mistake("triangular-map", ("m1 + L1 L0⁻¹ (x − m0), Cholesky factors", _linear_map(_cholesky_ratio)))),
         accepts=_endpoints_are_gaussian,
         plain="T(x) = m1 + A (x − m0): the optimal transport map between Gaussian endpoints",

@@ -1,12 +1,15 @@
-"""Hypothesis profiles: a fast, derandomised default for CI and a ``thorough`` one.
+"""Hypothesis profiles (a fast, derandomised default for CI and a ``thorough`` one), one BLAS thread per test
+process, and pytest-xdist groups for modules that share a module-scoped fixture.
 
 Select with ``HYPOTHESIS_PROFILE=thorough python -m pytest``.
 """
 
 import os
 
+import numpy  # noqa: F401  (loads the BLAS that threadpoolctl limits)
 import pytest
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
 
 settings.register_profile(
     "default",
@@ -22,6 +25,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# One BLAS thread per test process: pytest-xdist already runs one worker per core, and OpenBLAS's threads
+# on the small matrices of the tests only wait for each other (a 2 x 2 triangular solve took milliseconds
+# on a busy machine). Tests of si_ref.threads set their own limits inside this one.
+_ONE_BLAS_THREAD = threadpool_limits(limits=1, user_api="blas")
 
 
 @pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups

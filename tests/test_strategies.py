@@ -146,6 +146,28 @@ BAD_CALLS = [
      "max_components=0 must be at least 1"),
     ("diffusion-cases-min-eigenvalue-zero", lambda: sis.diffusion_cases(2, min_eigenvalue=0),
      "min_eigenvalue=0.0 must be positive"),
+    ("labels-one", lambda: sis.labelled_gaussian_mixtures(2, min_labels=1), "min_labels=1 must be at least 2"),
+    ("labels-min-above-max", lambda: sis.labelled_gaussian_mixtures(2, min_labels=3, max_labels=2),
+     "min_labels=3 is larger than max_labels=2"),
+    ("labels-all-equal", lambda: sis.labelled_gaussian_mixtures(2, max_abs_mean=0, min_eigenvalue=1, max_eigenvalue=1),
+     "max_abs_mean=0.0 with min_eigenvalue = max_eigenvalue = 1.0 makes every component equal, so no label "
+     "changes the law; allow means or eigenvalues to vary"),
+    ("cases-target-option-checked-when-built", lambda: sis.guidance_cases(2, max_components_per_label=0),
+     "max_components_per_label=0 must be at least 1"),
+    ("cases-unknown-option", lambda: sis.guidance_cases(2, max_label=3),
+     "guidance_cases got unknown options ['max_label']; the target options are ['min_labels', 'max_labels', "
+     "'max_components_per_label', 'max_abs_mean', 'min_eigenvalue', 'max_eigenvalue']"),
+    ("cases-base-flag", lambda: sis.guidance_cases(2, gaussian_base=1), "gaussian_base=1 must be True or False"),
+    ("strengths-min-above-max", lambda: sis.guidance_strengths(min_scale=4, max_scale=3),
+     "min_scale=4.0 is larger than max_scale=3.0"),
+    ("strengths-convention", lambda: sis.guidance_strengths(conventions=("w",)),
+     "conventions=('w',) must be a non-empty sequence of 'scale' and 'weight'"),
+    ("guided-fields-strengths-not-a-strategy", lambda: sis.guided_fields(2, strengths=3.0),
+     "strengths=3.0 must be a strategy of GuidanceStrength, e.g. guidance_strengths(min_scale=3.0)"),
+    ("coupled-unknown", lambda: sis.coupled_cases(2, couplings=("sinkhorn",)),
+     "couplings=('sinkhorn',) holds unknown names ['sinkhorn']; valid: ('independent', 'ot', 'entropic')"),
+    ("coupled-epsilon-zero", lambda: sis.coupled_cases(2, min_epsilon=0),
+     "need 0 < min_epsilon <= max_epsilon; received 0.0 and 10.0"),
 ]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import cho_solve, solve_triangular
 from hypothesis import strategies as st
 
 from hypothesis.extra import numpy as hnp
@@ -64,6 +64,18 @@ def _whiten_colour(base, target):
 def _cholesky_ratio(base, target):
     """L1 L0⁻¹ = (L0⁻ᵀ L1ᵀ)ᵀ, by a triangular solve."""
     return solve_triangular(base.chol, target.chol.T, lower=True, trans="T").T
+
+
+def _conjugated(left: bool):
+    """S0⁻¹ A S0 (``left``) or S0 A S0⁻¹: A = S0⁻¹ (S0 S1)^(1/2) with the product under the root reversed,
+    S0⁻¹ (S1 S0)^(1/2) = S0⁻¹ A S0, or the inverse on the other side, (S0 S1)^(1/2) S0⁻¹ = S0 A S0⁻¹."""
+    def matrix(base, target):
+        a = GaussianOTMap(base, target).matrix
+        factor = (base.chol, True)
+        if left:
+            return cho_solve(factor, a @ base.cov)                  # S0⁻¹ (A S0)
+        return cho_solve(factor, (base.cov @ a).T).T                # (S0 A) S0⁻¹ = (S0⁻¹ (A S0))ᵀ
+    return matrix
 
 
 def _rotation(d: int, angles) -> np.ndarray:
@@ -167,7 +179,10 @@ def coupling_quantities() -> list:
         _ot_map,
         (sign_flip(_ot_map),
          mistake("whiten-colour-map", ("m1 + S1^(1/2) S0^(−1/2) (x − m0)", _linear_map(_whiten_colour))),
-         mistake("triangular-map", ("m1 + L1 L0⁻¹ (x − m0), Cholesky factors", _linear_map(_cholesky_ratio)))),
+         mistake("triangular-map", ("m1 + L1 L0⁻¹ (x − m0), Cholesky factors", _linear_map(_cholesky_ratio))),
+         mistake("root-product-order",
+                 ("m1 + S0⁻¹ (S1 S0)^(1/2) (x − m0) = m1 + S0⁻¹ A S0 (x − m0)", _linear_map(_conjugated(True))),
+                 ("m1 + (S0 S1)^(1/2) S0⁻¹ (x − m0) = m1 + S0 A S0⁻¹ (x − m0)", _linear_map(_conjugated(False))))),
         accepts=_endpoints_are_gaussian,
         plain="T(x) = m1 + A (x − m0): the optimal transport map between Gaussian endpoints",
     )]

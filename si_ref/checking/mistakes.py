@@ -202,6 +202,11 @@ CATALOGUE = {entry.name: entry for entry in (
         "no guidance: the value is the conditional field f_c, what the guided combination gives only at g = 1 "
         "(w = 0)."),
     CatalogueEntry(
+        "root-product-order",
+        "the OT matrix written through the square root of a product of covariances with the factors in the "
+        "wrong order: A = S0⁻¹ (S0 S1)^(1/2) = (S1 S0)^(1/2) S0⁻¹, while S0⁻¹ (S1 S0)^(1/2) = S0⁻¹ A S0 and "
+        "(S0 S1)^(1/2) S0⁻¹ = S0 A S0⁻¹ are not even maps of N(m0, S0) onto N(m1, S1) unless S0 and S1 commute."),
+    CatalogueEntry(
         "whiten-colour-map",
         "the map x ↦ m1 + S1^(1/2) S0^(−1/2) (x − m0) (whiten with the base covariance, colour with the target's) "
         "pushes N(m0, S0) onto N(m1, S1) but is not the optimal transport map unless S0 and S1 commute; the OT map "

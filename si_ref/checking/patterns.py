@@ -47,6 +47,12 @@ PATTERNS = {
         "(uncond, text); code that builds the batch as [cond, uncond] but keeps the unpacking exchanges "
         "the two outputs. (generic)",
         "huggingface/diffusers src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion.py"),
+    "root-product-order": (
+        "The Gaussian OT matrix is often coded without symmetric roots as inv(S0) @ sqrtm(S0 @ S1); with the "
+        "product under sqrtm reversed (sqrtm(S1 @ S0)), or the inverse moved to the other side, the map is "
+        "conjugated by S0 and no longer transports the base onto the target. (generic)",
+        "(generic; the closed form A = S0⁻¹ (S0 S1)^(1/2): Peyré & Cuturi, Computational Optimal Transport, "
+        "Remark 2.31)"),
     "triangular-map": (
         "Linear colour transfer maps the source colour distribution onto the target's with Cholesky factors, "
         "L_t L_s⁻¹; Pitié & Kokaram compare it with the Monge–Kantorovich (OT) map, which it is not.",

@@ -92,21 +92,6 @@ def test_drawn_references_are_where_the_look_alike_maps_are_not_optimal():
     run()
 
 
-def root_of_reversed_product(case):
-    """inv(S0) @ sqrtm(S1 @ S0): the closed form inv(S0) @ sqrtm(S0 @ S1) with the product reversed, float32."""
-    b, t = case.base, case.target
-    M = (np.linalg.inv(b.cov) @ np.real(sl.sqrtm(t.cov @ b.cov))).astype(np.float32)
-    return lambda x: (t.mean + (np.asarray(x, np.float32) - b.mean) @ M.T).astype(np.float32)
-
-
-def test_the_closed_form_through_a_product_root_passes_and_its_reversed_product_is_named():
-    b, t = CASE.base, CASE.target
-    M = np.linalg.inv(b.cov) @ np.real(sl.sqrtm(b.cov @ t.cov))
-    assert check(lambda x: t.mean + (x - b.mean) @ M.T, "ot_map", CASE, **FAST).passed
-    report = check(root_of_reversed_product(CASE), "ot_map", CASE, **FAST)
-    assert report.diagnosis_names == ("root-product-order",), str(report)
-
-
 @pytest.mark.parametrize("wrong, diagnosis", [(whiten_colour, "whiten-colour-map"),
                                               (cholesky_ratio, "triangular-map")])
 def test_a_few_drawn_references_find_and_name_the_look_alike_maps(wrong, diagnosis):

@@ -1,5 +1,5 @@
-"""Hypothesis profiles (a fast, derandomised default for CI and a ``thorough`` one), one BLAS thread per test
-process, and pytest-xdist groups for modules that share a module-scoped fixture.
+"""Hypothesis profiles (a fast, derandomised default for CI and a ``thorough`` one) and one BLAS thread per
+test process. (A module whose tests share a module-scoped fixture marks them ``xdist_group``.)
 
 Select with ``HYPOTHESIS_PROFILE=thorough python -m pytest``.
 """
@@ -7,7 +7,6 @@ Select with ``HYPOTHESIS_PROFILE=thorough python -m pytest``.
 import os
 
 import numpy  # noqa: F401  (loads the BLAS that threadpoolctl limits)
-import pytest
 from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
@@ -31,19 +30,3 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # on a busy machine). Tests of si_ref.threads set their own limits inside this one.
 _ONE_BLAS_THREAD = threadpool_limits(limits=1, user_api="blas")
 
-
-@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Keep the tests of a module that shares a module-scoped fixture (a study run, a vector set) on one
-    pytest-xdist worker (``--dist loadgroup`` in pyproject.toml), so that the fixture is computed once
-    instead of once per worker; every other test is spread as under ``--dist load``."""
-    import pytest
-
-    for item in items:
-        definitions = getattr(item, "_fixtureinfo", None)
-        if definitions is None:
-            continue
-        shared = any(d.scope == "module" and d.baseid == item.nodeid.split("::")[0]
-                     for defs in definitions.name2fixturedefs.values() for d in defs)
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -1,5 +1,5 @@
 """Hypothesis profiles (a fast, derandomised default for CI and a ``thorough`` one) and one BLAS thread per
-test process. (A module whose tests share a module-scoped fixture marks them ``xdist_group``.)
+test process.
 
 Select with ``HYPOTHESIS_PROFILE=thorough python -m pytest``.
 """

@@ -12,9 +12,6 @@ import pytest
 from si_ref.validation.benchmarks import mixture_fields, sampling
 from si_ref.validation.benchmarks._common import TORCH_INSTALL
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_benchmarks_fields_sampling")
-
 
 @pytest.fixture(scope="module")
 def fields_run(tmp_path_factory):

@@ -14,9 +14,6 @@ import pytest
 from si_ref import threads as si_ref_threads
 from si_ref.validation.benchmarks import threads
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_benchmarks_threads")
-
 HEADER = "| workload | state | 1 thread (median) | 2 threads (median) | ratio 2/1 | which is faster |"
 
 

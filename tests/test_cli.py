@@ -9,9 +9,6 @@ import pytest
 import si_ref
 from si_ref.cli import main
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_cli")
-
 
 def test_version_flag_prints_the_package_version(capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -20,9 +20,6 @@ from si_ref import golden, references
 from si_ref.quantities import QUANTITIES
 from si_ref.wrappers import DriftFromVelocityScore, ScoreFromNoise
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_golden")
-
 FILES = ("manifest.json", "vectors.npz", "vectors.json")
 COEFFICIENTS = ("gamma", "gamma_dot", "gamma_gamma_dot", "alpha", "alpha_dot", "beta", "beta_dot",
                 "interpolant", "interpolant_dot", "interpolant_partial_t")

@@ -9,9 +9,6 @@ import pytest
 from si_ref.cli import main
 from si_ref.validate import discover_studies
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validate")
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -6,9 +6,6 @@ import pytest
 
 from si_ref.validation import conformance as study
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validation_conformance")
-
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):

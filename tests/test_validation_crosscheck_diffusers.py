@@ -18,9 +18,6 @@ from si_ref.diffusion import discrete
 from si_ref.diffusion import steps as si_steps
 from si_ref.validation import crosscheck_diffusers as study
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validation_crosscheck_diffusers")
-
 
 def _missing_peers():
     raise ImportError("No module named 'diffusers'")

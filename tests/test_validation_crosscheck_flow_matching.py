@@ -17,9 +17,6 @@ from si_ref import conformance
 from si_ref.quantities import QUANTITIES
 from si_ref.validation import crosscheck_flow_matching as study
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validation_crosscheck_flow_matching")
-
 
 def _missing_peers():
     raise ImportError("No module named 'torch'")

@@ -13,9 +13,6 @@ import pytest
 from si_ref.validation import fit_drift
 from studies import assert_every_check_passes, effective_tolerances
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validation_fit_drift")
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FIGURE_NAMES = {"drift_quivers.png", "drift_errors.png", "drift_samples.png"}
 

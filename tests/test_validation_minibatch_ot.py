@@ -13,9 +13,6 @@ from si_ref import GaussianCase
 from si_ref.couplings import GaussianOTMap, entropic_cross_cov
 from si_ref.validation import minibatch_ot
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validation_minibatch_ot")
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -8,9 +8,6 @@ import pytest
 from studies import assert_every_check_passes
 from si_ref.validation import samplers
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validation_samplers")
-
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FIGURE_NAMES = {"convergence.png", "samples.png", "likelihood.png"}

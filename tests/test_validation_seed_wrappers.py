@@ -8,9 +8,6 @@ import pytest
 from studies import assert_every_check_passes
 from si_ref.validation import seed_wrappers
 
-#: The tests share a module-scoped fixture: one pytest-xdist worker runs them all (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("test_validation_seed_wrappers")
-
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL_GRID = 9

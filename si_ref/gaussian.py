@@ -28,7 +28,7 @@ For mixtures (independent coupling of base and target) the pairs are all
 :math:`\sum_p r_p(x) f_p(x)` with responsibilities
 :math:`r_p \propto \pi_p N(x; \mu_p, \Sigma_p)` computed by log-sum-exp, and
 :math:`\nabla\cdot b = \sum_p r_p [\operatorname{tr}(K_p\Sigma_p^{-1}) + b_p\cdot(s_p - s)]`.
-Conventions and formulas: ../shared/DESIGN.md ("Gaussian cases");
+Conventions and formulas: the README ("Conventions", "Exact fields");
 arXiv:2303.08797v3, eqs. (2.10), (2.14), (2.17) and (2.21).
 
 The product :math:`\gamma\dot\gamma` enters only through the schedule's closed

@@ -1,6 +1,6 @@
 r"""Spatially linear stochastic interpolants :math:`x_t = \alpha(t) x_0 + \beta(t) x_1 + \gamma(t) z`.
 
-Conventions (the si_ref contract, ../shared/DESIGN.md): t runs from the base
+Conventions (the si_ref contract, README: Conventions): t runs from the base
 (t = 0, :math:`x_0`) to the target (t = 1, :math:`x_1`); :math:`z \sim N(0, I_d)`
 is independent of :math:`(x_0, x_1)`. Source: Albergo, Boffi &
 Vanden-Eijnden, arXiv:2303.08797v3: Def. 2.1, eq. (2.1) (stochastic

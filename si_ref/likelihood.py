@@ -18,7 +18,7 @@ for row i: a fixed step below the spacing of float64 numbers near x (about
 :math:`2\times10^{-6}` at :math:`|x| = 10^{10}`) would make the quotient rounding noise,
 on which the adaptive solver shrinks its step without end. These two
 estimators are the one place where the library differentiates numerically
-(DESIGN's closed-forms rule): they exist for learned fields that have no
+(the README's closed-forms rule, Input policy): they exist for learned fields that have no
 closed-form divergence, and the divergence source is always chosen
 explicitly by the caller.
 

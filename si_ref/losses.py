@@ -7,7 +7,7 @@ For a target quantity y with :math:`f = E[y \mid x_t]`, the objective
     L(\hat f) = \int_0^1 E\left[\tfrac12 |\hat f(x_t, t)|^2 - y \cdot \hat f(x_t, t)\right] dt
 
 is minimised by :math:`\hat f = f`, and :math:`L(f + \delta) - L(f) = \tfrac12 E|\delta|^2`
-(arXiv:2303.08797v3, eqs. (2.13), (2.16), (2.19), (2.29); ../shared/DESIGN.md):
+(arXiv:2303.08797v3, eqs. (2.13), (2.16), (2.19), (2.29); README, Conventions):
 
 ==============  ==========================================  ===================================
 field           regression target y                           objective

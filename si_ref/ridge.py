@@ -438,7 +438,7 @@ class MixturePosteriorFeatures:
         \Sigma_p = \alpha^2 S^0_i + \beta^2 S^1_j + \gamma^2 I,
 
     and every field (b, v, η, s, denoisers) would be :math:`\sum_p r_p(x, t)\,(a_p(t) + B_p(t) x)`
-    (DESIGN.md, Gaussian cases) with the responsibilities
+    (README, Exact fields) with the responsibilities
     :math:`r_p = \operatorname{softmax}_p\big(\log\pi_p - \tfrac12\log\det\Sigma_p
     - \tfrac12 |x - \mu_p|^2_{\Sigma_p^{-1}}\big)`, :math:`\pi_p = \pi^0_i\pi^1_j`.
     The features are

@@ -6,7 +6,7 @@ when n equals d); it returns float64 of shape (n, d). The wrapped fields are
 called as ``f(x, t)``, or ``f(x, t, c)`` only when a conditioning ``c`` is
 given. Wrapped outputs must have shape (n, d); they are not modified.
 
-Conventions are si_ref's (README, ../shared/DESIGN.md): score
+Conventions are si_ref's (README, Conventions): score
 :math:`s = \nabla\log\rho_t`, noise :math:`\eta = E[z \mid x_t]`,
 denoisers :math:`\hat x_0, \hat x_1`, velocity
 :math:`v = E[\dot\alpha x_0 + \dot\beta x_1 \mid x_t]`, drift

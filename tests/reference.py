@@ -1,7 +1,7 @@
 """Independent oracles: the *definitions* of schedules and interpolant
 coefficients, evaluated in 400-digit arithmetic with mpmath.
 
-These are written from the mathematical definitions (DESIGN.md and
+These are written from the mathematical definitions (the README's Conventions and
 arXiv:2303.08797), deliberately in the naive form (e.g. the sigmoid bump as a
 difference of logistic functions), so they share no code and no algebraic
 rearrangement with si_ref. Derivatives come from mpmath's numerical

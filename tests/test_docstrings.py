@@ -62,3 +62,11 @@ def test_the_scan_sees_a_half_escaped_latex_docstring():
     source = 'def f():\n    """\\frac12 \\alpha \\beta \\tfrac"""\n'
     doc = ast.get_docstring(ast.parse(source).body[0], clean=False)
     assert _bad_characters(doc) == ["U+0007", "U+0008", "U+0009", "U+000C"]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_sources_point_only_to_files_inside_the_repository(path):
+    """A reader of the installed package has the README and the package, not the project's shared folder."""
+    text = path.read_text(encoding="utf-8")
+    for outside in ("../shared", "DESIGN.md", "DESIGN's"):
+        assert outside not in text, f"{path.name} refers to {outside!r}; point to the README or a module instead"

@@ -64,7 +64,7 @@ def test_every_long_summary_is_plain_text_too(name):
 
 
 def test_summaries_state_the_sign_conventions():
-    """The formulas of DESIGN.md's table, written out in Unicode."""
+    """The formulas of the README's conventions table, written out in Unicode."""
     assert "b = v − γγ̇ s" in plain_summary("DriftFromVelocityScore")
     assert "s = −η/γ" in plain_summary("ScoreFromNoise")
     assert "b = −γγ̇ s" in plain_summary("MirrorVelocityFromScore")

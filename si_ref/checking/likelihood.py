@@ -1,7 +1,7 @@
 r"""The log-likelihood of the probability-flow ODE as a checkable quantity.
 
 Along the probability flow :math:`\dot X_t = b(X_t, t)`, which carries :math:`\rho_0` to
-:math:`\rho_t` (DESIGN.md; arXiv:2303.08797v3, eq. (2.10) and the instantaneous change of
+:math:`\rho_t` (README, Conventions; arXiv:2303.08797v3, eq. (2.10) and the instantaneous change of
 variables), :math:`\frac{d}{dt}\log\rho_t(X_t) = -\nabla\cdot b(X_t, t)`. For the path that
 ends at a point :math:`X_1 = x`,
 

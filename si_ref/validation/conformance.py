@@ -9,7 +9,7 @@ What is measured:
    exercises the checker's drawing, calling and comparing code paths on
    implementations that are right.
 2. **Published mistakes are caught and named.** The sign and convention
-   errors listed in DESIGN.md, written the way they appear in public code,
+   errors of the README's mistake catalogue, written the way they appear in public code,
    are checked; each must FAIL with the right diagnosis.
 3. **Golden vectors round-trip.** The vectors are written, re-read with their
    sha256 checksums verified, si_ref is verified against them, a second

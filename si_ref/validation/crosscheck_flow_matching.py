@@ -4,7 +4,7 @@ r"""Cross-check of Meta's ``flow_matching`` against si_ref, with si_ref's confor
 here, never copied) writes its affine probability paths as
 :math:`X_t = \sigma_t X_0 + \alpha_t X_1`, with the source :math:`X_0` (noise) at t = 0 and
 the target :math:`X_1` (data) at t = 1. That is si_ref's one-sided interpolant
-(README; ../shared/DESIGN.md; arXiv:2303.08797v3, Sec. 3.3 and eq. (2.1) with γ ≡ 0)
+(README, Conventions; arXiv:2303.08797v3, Sec. 3.3 and eq. (2.1) with γ ≡ 0)
 with the *names* of the coefficients exchanged and the same time direction:
 
 ========================  =======================================

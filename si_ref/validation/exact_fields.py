@@ -15,7 +15,7 @@ with :math:`b_F = b + \varepsilon s` (``forward_drift``) and :math:`b_B = b - \v
 (``backward_drift``); arXiv:2303.08797v3, eqs. (2.9), (2.20), (2.21). Every derivative is an
 eighth-order central finite difference with step :math:`h = 10^{-3}` (in t of
 :math:`\rho`, in x of the flux :math:`f\rho` and of :math:`\rho`). Finite differences belong
-here, never in the library (DESIGN.md, numerics policy). The measured number is the
+here, never in the library (README, Input policy: closed forms only). The measured number is the
 relative residual
 
 .. math::

@@ -1,6 +1,6 @@
 r"""Samplers against exact ground truth: ODE convergence orders, ODE vs SDE samples, likelihoods.
 
-Conventions as in the README and ../shared/DESIGN.md: t = 0 is the base, t = 1
+Conventions as in the README (Conventions): t = 0 is the base, t = 1
 the target; the probability flow is :math:`\dot x = b(t, x)`; the forward SDE is
 :math:`dX = (b + \varepsilon s)\,dt + \sqrt{2\varepsilon}\,dW` (arXiv:2303.08797v3,
 eqs. (2.33)-(2.34)); all fields are the exact ones of :class:`si_ref.GaussianCase`.

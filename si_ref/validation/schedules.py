@@ -1,6 +1,6 @@
 r"""Schedules: every family's :math:`\alpha, \beta, \gamma` and their derivatives, drawn and checked.
 
-Conventions as in the README and ../shared/DESIGN.md: :math:`x_t = \alpha(t) x_0 + \beta(t) x_1 + \gamma(t) z`
+Conventions as in the README (Conventions): :math:`x_t = \alpha(t) x_0 + \beta(t) x_1 + \gamma(t) z`
 on t in [0, 1], t = 0 the base and t = 1 the target (arXiv:2303.08797v3, Def. 2.1 and
 Sec. 4.1). Every coefficient of :mod:`si_ref.interpolants` and every gamma schedule of
 :mod:`si_ref.schedules` comes with a closed-form derivative; this study checks those

@@ -1,7 +1,7 @@
 r"""The seed notebook's study: its three wrappers against exact Gaussian fields, and its signs.
 
 The seed code converts learned fields with three wrappers. With si_ref's
-conventions (README, ../shared/DESIGN.md; arXiv:2303.08797v3, eqs. (2.10),
+conventions (README, Conventions; arXiv:2303.08797v3, eqs. (2.10),
 (2.18), (2.27) and Sec. 3.3) they are
 
 .. math::
@@ -257,7 +257,7 @@ def continuity_residual(case: si_ref.GaussianCase, drift: Field, x: np.ndarray, 
         \nabla\cdot(b\rho) \approx \sum_k \frac{-F_k(x+2he_k) + 8F_k(x+he_k) - 8F_k(x-he_k) + F_k(x-2he_k)}{12h},
 
     with :math:`F = b\rho_t`. Finite differences belong here, in the checks,
-    never in the library (DESIGN.md, numerics policy).
+    never in the library (README, Input policy: closed forms only).
 
     Parameters
     ----------

@@ -524,3 +524,24 @@ def call_model(model, who: str, x: np.ndarray, level, *, level_name: str = "t", 
             f"{level_name}: a division by a level that is 0 there, or an overflow."
         )
     return out
+
+
+#: Deprecated keyword names already warned about in this process (each warns once).
+_WARNED_ALIASES: set = set()
+
+
+def renamed_keyword(new_name: str, new_value, old_name: str, old_value, where: str):
+    """The value of a keyword renamed from ``old_name`` to ``new_name``: the new one, or the old one with a
+    ``DeprecationWarning`` (once per process and name); both given is a ``TypeError``."""
+    if old_value is None:
+        return new_value
+    if new_value is not None:
+        raise TypeError(f"{where} received both {new_name}= and its deprecated name {old_name}=; pass only "
+                        f"{new_name}=.")
+    if (where, old_name) not in _WARNED_ALIASES:
+        _WARNED_ALIASES.add((where, old_name))
+        import warnings
+        warnings.warn(f"{where}: the keyword {old_name}= is deprecated; use {new_name}= (the same values).",
+                      DeprecationWarning, stacklevel=3)
+    return old_value
+

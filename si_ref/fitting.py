@@ -350,9 +350,7 @@ def fit_field(name, interpolant, base=None, target=None, *, rng, method="ridge",
                 for key, value in DEFAULT_MLP_TRAINING.items():
                     fit_options.setdefault(key, value)
             fit_options.setdefault("rng", rng)
-            if weights is not None:
-                fit_options["weights"] = weights
-        elif weights is not None:
+        if weights is not None:
             fit_options["sample_weight"] = weights
         model.fit(x, t, y, **fit_options)
         progress.advance(detail="fitted")

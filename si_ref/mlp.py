@@ -57,7 +57,8 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_bool, as_points, as_real_scalar, as_times, check_rng, sample_weights, time_column
+from ._checks import (as_bool, as_points, as_real_scalar, as_times, check_rng, renamed_keyword, sample_weights,
+                      time_column)
 from .progress import task
 from .threads import with_blas_threads
 
@@ -745,13 +746,14 @@ class MLPField:
         return loss
 
     @with_blas_threads
-    def fit(self, x, t, y, *, epochs=100, batch_size=128, lr=1e-3, lr_final=None, rng, verbose=False, weights=None):
+    def fit(self, x, t, y, *, epochs=100, batch_size=128, lr=1e-3, lr_final=None, rng, verbose=False,
+            sample_weight=None, weights=None):
         r"""Regress the field on targets: minimise the mean of :math:`\tfrac12 |f(x_i, t_i) - y_i|^2`.
 
         Each epoch shuffles the data with ``rng`` and takes one :class:`Adam`
         step per minibatch of ``min(batch_size, n)`` points (the last one may
         be smaller), so every point is used once per epoch. A new Adam state
-        is created at each call. With ``weights``, the objective is
+        is created at each call. With ``sample_weight`` w, the objective is
         :math:`\sum_i w_i \tfrac12|f_i - y_i|^2 / \sum_i w_i`: the weights are
         rescaled to mean 1 and minibatch losses are :math:`\frac1m\sum w_i\ell_i`
         (an unbiased estimate).
@@ -781,8 +783,10 @@ class MLPField:
         verbose : bool, default False
             Print one line per epoch, ``epoch k/E loss L``. Independently, progress (unit
             "epoch", with the loss) is shown on a terminal by :func:`si_ref.progress.task`.
+        sample_weight : ndarray, shape (n,), optional
+            Non-negative finite sample weights, not all zero (the keyword of every si_ref model's ``fit``).
         weights : ndarray, shape (n,), optional
-            Non-negative finite sample weights, not all zero.
+            Deprecated name of ``sample_weight`` (warns once, still works).
 
         Returns
         -------
@@ -821,8 +825,9 @@ class MLPField:
                 raise ValueError(f"lr_final must be > 0 (or None); received lr_final={lr_final!r}. Pass e.g. lr_final=3e-5.")
         check_rng(rng)
         verbose = as_bool(verbose, "verbose")
+        weights = renamed_keyword("sample_weight", sample_weight, "weights", weights, "MLPField.fit")
         if weights is not None:
-            weights = sample_weights(weights, n, "weights")
+            weights = sample_weights(weights, n, "sample_weight")
             weights = (weights / weights.mean()).astype(self.dtype)
 
         if self.standardize and not self._scaling_frozen:

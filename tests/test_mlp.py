@@ -285,7 +285,7 @@ def test_fit_equals_a_hand_written_loop_of_adam_steps_on_shuffled_minibatches(we
     x, t, b = drift_data(50, np.random.default_rng(1))
     weights = np.random.default_rng(2).uniform(0.0, 3.0, size=50) if weighted else None
     field = MLPField(1, widths=(8, 8), rng=np.random.default_rng(0))
-    history = field.fit(x, t, b, epochs=3, batch_size=16, lr=1e-2, rng=np.random.default_rng(3), weights=weights)
+    history = field.fit(x, t, b, epochs=3, batch_size=16, lr=1e-2, rng=np.random.default_rng(3), sample_weight=weights)
 
     oracle = MLPField(1, widths=(8, 8), rng=np.random.default_rng(0))
     oracle.x_mean, oracle.x_scale = x.mean(axis=0), x.std(axis=0)
@@ -315,7 +315,7 @@ def test_fit_and_predict_never_modify_their_inputs():
     weights = np.linspace(0.5, 2.0, 40)
     saved = [a.copy() for a in (x, t, b, weights)]
     field = MLPField(1, widths=(4,), rng=np.random.default_rng(0))
-    field.fit(x, t, b, epochs=2, batch_size=16, rng=np.random.default_rng(2), weights=weights)
+    field.fit(x, t, b, epochs=2, batch_size=16, rng=np.random.default_rng(2), sample_weight=weights)
     field(x, t)
     for array, copy in zip((x, t, b, weights), saved):
         np.testing.assert_array_equal(array, copy)
@@ -328,7 +328,7 @@ def test_zero_weight_points_do_not_influence_training():
 
     def train(targets):
         field = MLPField(1, widths=(8,), rng=np.random.default_rng(0))
-        history = field.fit(x, t, targets, epochs=3, batch_size=32, rng=np.random.default_rng(1), weights=weights)
+        history = field.fit(x, t, targets, epochs=3, batch_size=32, rng=np.random.default_rng(1), sample_weight=weights)
         return history, field.network.flat_parameters
 
     (h1, p1), (h2, p2) = train(b), train(corrupted)
@@ -341,7 +341,7 @@ def test_constant_weights_give_the_unweighted_fit():
     runs = []
     for weights in (None, np.full(100, 7.0)):
         field = MLPField(1, widths=(8,), rng=np.random.default_rng(0))
-        history = field.fit(x, t, b, epochs=3, batch_size=32, rng=np.random.default_rng(1), weights=weights)
+        history = field.fit(x, t, b, epochs=3, batch_size=32, rng=np.random.default_rng(1), sample_weight=weights)
         runs.append((history, field.network.flat_parameters))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
     np.testing.assert_array_equal(runs[0][1], runs[1][1])   # weights rescale to exactly 1
@@ -448,8 +448,10 @@ CASES = [
     ("x-empty", fit(x=np.ones((0, 2)), y=np.ones((0, 2))), ValueError, ["x must contain at least one point"]),
     ("x-nan", fit(x=np.full((6, 2), np.nan)), ValueError, ["x must contain only finite values"]),
     ("y-nan", fit(y=np.where(X > 0, np.nan, X)), ValueError, ["y must contain only finite values"]),
-    ("weights-negative", fit(weights=-np.ones(6)), ValueError, ["weights must be finite, non-negative"]),
-    ("weights-wrong-shape", fit(weights=np.ones(5)), ValueError, ["weights must have shape (n,) = (6,)"]),
+    ("weights-negative", fit(sample_weight=-np.ones(6)), ValueError, ["sample_weight must be finite, non-negative"]),
+    ("weights-wrong-shape", fit(sample_weight=np.ones(5)), ValueError, ["sample_weight must have shape (n,) = (6,)"]),
+    ("weights-both-names", fit(sample_weight=np.ones(6), weights=np.ones(6)), TypeError,
+     ["both sample_weight= and its deprecated name weights="]),
     ("lr-zero", fit(lr=0.0), ValueError, ["lr must be > 0", "lr=0.0"]),
     ("lr-negative", fit(lr=-1e-3), ValueError, ["lr must be > 0", "-0.001"]),
     ("lr-final-zero", fit(lr_final=0.0), ValueError, ["lr_final must be > 0", "lr_final=0.0"]),
@@ -513,3 +515,22 @@ def test_fit_runs_with_one_blas_thread_unless_the_user_chose(monkeypatch):
     x = rng.standard_normal((16, 1))
     field.fit(x, 0.5, x, epochs=1, batch_size=8, rng=rng)
     assert seen and set(seen) == {1}
+
+
+def test_the_deprecated_weights_keyword_warns_once_and_fits_like_sample_weight():
+    import warnings
+
+    from si_ref import _checks
+    _checks._WARNED_ALIASES.discard(("MLPField.fit", "weights"))
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((24, 1)), rng.uniform(0.5, 2.0, 24)
+    results = []
+    for keyword in ("sample_weight", "weights", "weights"):
+        field = MLPField(1, widths=(4,), rng=np.random.default_rng(1))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            field.fit(x, 0.5, x, epochs=2, batch_size=8, rng=np.random.default_rng(2), **{keyword: w})
+        results.append((field(x, 0.5), [str(c.message) for c in caught if c.category is DeprecationWarning]))
+    assert results[0][1] == [] and len(results[1][1]) == 1 and results[2][1] == []   # warned once
+    assert "use sample_weight=" in results[1][1][0]
+    np.testing.assert_array_equal(results[0][0], results[1][0])

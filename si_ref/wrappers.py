@@ -14,12 +14,13 @@ denoisers :math:`\hat x_0, \hat x_1`, velocity
 (arXiv:2303.08797v3, eqs. (2.10), (2.14), (2.17), (2.21), (2.27)).
 
 A converted value beyond the float64 range (a huge wrapped value, or a division
-by a tiny ``eps`` clamp) raises a ``ValueError`` instead of returning inf or NaN.
+by a tiny ``min_divisor`` clamp) raises a ``ValueError`` instead of returning inf or NaN.
 Division by a coefficient that vanishes (γ at t = 0 and 1, α at t = 1, β at
 t = 0) raises a ``ValueError`` naming the offending times. Wrappers that
-divide by γ, α or β accept ``eps``: the coefficient is then replaced by
-``max(coefficient, eps)`` (a clamp from below, applied only where it is
-smaller) and the docstring says so. Divisors that change sign
+divide by γ, α or β accept ``min_divisor``: the coefficient is then replaced by
+``max(coefficient, min_divisor)`` (a clamp from below, applied only where it is
+smaller) and the docstring says so. (Its older name ``eps`` — the seed's, for
+``ScoreFromNoise`` — still works; ``eps`` elsewhere means the diffusion ε(t).) Divisors that change sign
 (:math:`\gamma\dot\gamma`, :math:`\dot\alpha\beta - \alpha\dot\beta`) are never clamped. Where :math:`\dot\gamma` is infinite
 (Brownian schedules at the endpoints) a wrapper that multiplies by it raises;
 the forms through the finite :math:`\gamma\dot\gamma` never do.
@@ -34,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_points, as_real_scalar, as_times, nonnegative_of_time, offending_times, time_column
+from ._checks import (as_points, as_real_scalar, as_times, nonnegative_of_time, offending_times, renamed_keyword,
+                      time_column)
 from .distributions import Gaussian
 from .interpolants import Interpolant
 from .schedules import GammaSchedule
@@ -111,13 +113,22 @@ def _check_interpolant(interpolant, *, zero_gamma=False, kind=None):
     return interpolant
 
 
-def _check_eps(eps):
-    if eps is None:
+def _check_min_divisor(min_divisor, eps, where: str, *, seed_alias: bool = False):
+    """The divisor clamp ``min_divisor`` (> 0 or None). ``eps`` is its older name: the seed's name for
+    :class:`ScoreFromNoise` (accepted silently there), deprecated elsewhere (warns once)."""
+    if seed_alias and eps is not None:
+        if min_divisor is not None:
+            raise TypeError(f"{where} received both min_divisor= and eps= (the seed's name for it); pass one.")
+        value, name = eps, "eps"
+    else:
+        value = renamed_keyword("min_divisor", min_divisor, "eps", eps, where)
+        name = "eps" if eps is not None else "min_divisor"
+    if value is None:
         return None
-    eps = as_real_scalar(eps, "eps")
-    if eps <= 0:
-        raise ValueError(f"eps must be positive (a lower clamp for a divisor); received eps={eps!r}.")
-    return eps
+    value = as_real_scalar(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be positive (a lower clamp for a divisor); received {name}={value!r}.")
+    return value
 
 
 class Wrapper:
@@ -146,7 +157,7 @@ class Wrapper:
             raise ValueError(
                 f"{type(self).__name__} overflows float64 at row {row} (t = "
                 f"{float(np.broadcast_to(times, finite.shape)[row])!r}): the wrapped values or the divisor "
-                f"(e.g. a tiny eps clamp) give a result beyond 1.8e308. Rescale, or use a larger eps."
+                f"(e.g. a tiny min_divisor clamp) give a result beyond 1.8e308. Rescale, or use a larger min_divisor."
             )
         return out
 
@@ -170,11 +181,11 @@ class Wrapper:
         return out
 
     @staticmethod
-    def _divisor(values, times, column, what, eps, fix):
-        """Return the coefficient as a column, refusing zeros unless eps clamps them."""
+    def _divisor(values, times, column, what, min_divisor, fix):
+        """Return the coefficient as a column, refusing zeros unless ``min_divisor`` clamps them."""
         values = np.asarray(values, dtype=np.float64)
-        if eps is not None:
-            values = np.maximum(values, eps)
+        if min_divisor is not None:
+            values = np.maximum(values, min_divisor)
         zero = values == 0.0
         if zero.any():
             raise ValueError(
@@ -209,23 +220,30 @@ class ScoreFromNoise(Wrapper):
     eta : field
         :math:`\eta(x, t) = E[z \mid x_t = x]` (the +E[z|x] convention).
     gamma_schedule : GammaSchedule
-    eps : float, optional
+    min_divisor : float, optional
         Without it, times with :math:`\gamma(t) = 0` raise ``ValueError``. With it,
-        :math:`s = -\eta / \max(\gamma(t), \varepsilon)`.
+        :math:`s = -\eta / \max(\gamma(t), \text{min\_divisor})`.
+    eps : float, optional
+        The seed's name for ``min_divisor`` (the same clamp).
     """
 
     inputs = ("noise",)
     parameter = "gamma"
     output = "score"
 
-    def __init__(self, eta, gamma_schedule, *, eps=None):
+    def __init__(self, eta, gamma_schedule, *, min_divisor=None, eps=None):
         self.eta = _check_field(eta, "eta")
         self.gamma_schedule = _check_schedule(gamma_schedule)
-        self.eps = _check_eps(eps)
+        self.min_divisor = _check_min_divisor(min_divisor, eps, "ScoreFromNoise", seed_alias=True)
+
+    @property
+    def eps(self):
+        """The seed's name for :attr:`min_divisor`."""
+        return self.min_divisor
 
     def _convert(self, x, times, column, c):
-        gamma = self._divisor(self.gamma_schedule.gamma(times), times, column, "gamma", self.eps,
-                              "Pass eps to clamp gamma from below, or use t in (0, 1).")
+        gamma = self._divisor(self.gamma_schedule.gamma(times), times, column, "gamma", self.min_divisor,
+                              "Pass min_divisor to clamp gamma from below, or use t in (0, 1).")
         return -self._field(self.eta, "eta", x, times, c) / gamma
 
 
@@ -293,24 +311,25 @@ class ScoreFromDenoisers(Wrapper):
     r"""Score from both denoisers: :math:`s = -(x - \alpha\hat x_0 - \beta\hat x_1) / \gamma^2`.
 
     From :math:`x = \alpha\hat x_0 + \beta\hat x_1 + \gamma\eta` and :math:`s = -\eta/\gamma`.
-    Divides by :math:`\gamma^2`: zero at t = 0, 1 raises, unless ``eps`` clamps
-    :math:`\gamma` from below (:math:`\gamma^2 \to \max(\gamma, \varepsilon)^2`).
+    Divides by :math:`\gamma^2`: zero at t = 0, 1 raises, unless ``min_divisor`` clamps
+    :math:`\gamma` from below (:math:`\gamma^2 \to \max(\gamma, \text{min\_divisor})^2`; ``eps`` is its
+    deprecated name).
     """
 
     inputs = ("denoise_x0", "denoise_x1")
     parameter = "interpolant"
     output = "score"
 
-    def __init__(self, denoise_x0, denoise_x1, interpolant, *, eps=None):
+    def __init__(self, denoise_x0, denoise_x1, interpolant, *, min_divisor=None, eps=None):
         self.denoise_x0 = _check_field(denoise_x0, "denoise_x0")
         self.denoise_x1 = _check_field(denoise_x1, "denoise_x1")
         self.interpolant = _check_interpolant(interpolant)
-        self.eps = _check_eps(eps)
+        self.min_divisor = _check_min_divisor(min_divisor, eps, type(self).__name__)
 
     def _convert(self, x, times, column, c):
         I = self.interpolant
-        gamma = self._divisor(I.gamma(times), times, column, "gamma", self.eps,
-                              "Pass eps to clamp gamma from below, or use t in (0, 1).")
+        gamma = self._divisor(I.gamma(times), times, column, "gamma", self.min_divisor,
+                              "Pass min_divisor to clamp gamma from below, or use t in (0, 1).")
         residual = (x - self._col(I.alpha(times), column) * self._field(self.denoise_x0, "denoise_x0", x, times, c)
                     - self._col(I.beta(times), column) * self._field(self.denoise_x1, "denoise_x1", x, times, c))
         return -residual / gamma**2
@@ -319,10 +338,10 @@ class ScoreFromDenoisers(Wrapper):
 class _DenoiserFromScore(Wrapper):
     """Tweedie's formula for a Gaussian base N(m0, S0) independently coupled to the target."""
 
-    def __init__(self, score, interpolant, base=None, *, eps=None):
+    def __init__(self, score, interpolant, base=None, *, min_divisor=None, eps=None):
         self.score = _check_field(score, "score")
         self.interpolant = _check_interpolant(interpolant)
-        self.eps = _check_eps(eps)
+        self.min_divisor = _check_min_divisor(min_divisor, eps, type(self).__name__)
         if self.interpolant.kind == "mirror":
             raise ValueError("Tweedie's formula here needs a Gaussian base; a mirror interpolant has none.")
         if base is None and self.interpolant.kind != "one-sided":
@@ -367,7 +386,7 @@ class DenoiserX1FromScore(_DenoiserFromScore):
 
     Same setting as :class:`DenoiserX0FromScore`: :math:`x = \beta\hat x_1 + E[u \mid x_t]` and
     :math:`E[u \mid x_t] = \alpha m_0 - \Sigma_u s`. Divides by β: t = 0 raises unless
-    ``eps`` clamps β from below.
+    ``min_divisor`` clamps β from below (``eps``: its deprecated name).
     """
 
     inputs = ("score",)
@@ -379,8 +398,8 @@ class DenoiserX1FromScore(_DenoiserFromScore):
         I = self.interpolant
         alpha = self._col(I.alpha(times), column)
         gamma_sq = self._col(I.gamma(times) ** 2, column)
-        beta = self._divisor(I.beta(times), times, column, "beta", self.eps,
-                             "At beta = 0 the data are not seen; pass eps or use t > 0.")
+        beta = self._divisor(I.beta(times), times, column, "beta", self.min_divisor,
+                             "At beta = 0 the data are not seen; pass min_divisor or use t > 0.")
         s = self._field(self.score, "score", x, times, c)
         sigma_s = alpha**2 * (s @ s0.T) + gamma_sq * s
         return (x - alpha * m0 + sigma_s) / beta
@@ -530,21 +549,21 @@ class ScoreFromDenoiserX0OneSided(Wrapper):
     r"""One-sided score from the noise denoiser: :math:`s = -\hat x_0 / \alpha` (arXiv:2303.08797v3, eq. (4.16)).
 
     For one-sided paths :math:`x_t = \alpha x_0 + \beta x_1`, :math:`x_0 \sim N(0, I)`.
-    Divides by α (zero at t = 1) unless ``eps`` clamps it from below.
+    Divides by α (zero at t = 1) unless ``min_divisor`` clamps it from below (``eps``: its deprecated name).
     """
 
     inputs = ("denoise_x0",)
     parameter = "interpolant"
     output = "score"
 
-    def __init__(self, denoise_x0, interpolant, *, eps=None):
+    def __init__(self, denoise_x0, interpolant, *, min_divisor=None, eps=None):
         self.denoise_x0 = _check_field(denoise_x0, "denoise_x0")
         self.interpolant = _check_interpolant(interpolant, kind="one-sided")
-        self.eps = _check_eps(eps)
+        self.min_divisor = _check_min_divisor(min_divisor, eps, type(self).__name__)
 
     def _convert(self, x, times, column, c):
-        alpha = self._divisor(self.interpolant.alpha(times), times, column, "alpha", self.eps,
-                              "Pass eps to clamp alpha from below, or use t < 1.")
+        alpha = self._divisor(self.interpolant.alpha(times), times, column, "alpha", self.min_divisor,
+                              "Pass min_divisor to clamp alpha from below, or use t < 1.")
         return -self._field(self.denoise_x0, "denoise_x0", x, times, c) / alpha
 
 
@@ -553,7 +572,7 @@ class ScoreFromDriftOneSided(Wrapper):
 
     From :math:`b = \dot\alpha\hat x_0 + \dot\beta\hat x_1`, :math:`x = \alpha\hat x_0 + \beta\hat x_1`
     (:math:`\gamma = 0`) and :math:`s = -\hat x_0/\alpha` (arXiv:2303.08797v3, eqs. (4.16), (4.19)).
-    Divides by α (zero at t = 1) unless ``eps`` clamps it, and by
+    Divides by α (zero at t = 1) unless ``min_divisor`` clamps it (``eps``: its deprecated name), and by
     :math:`\dot\alpha\beta - \alpha\dot\beta` (nonzero for the one-sided families).
     """
 
@@ -561,15 +580,15 @@ class ScoreFromDriftOneSided(Wrapper):
     parameter = "interpolant"
     output = "score"
 
-    def __init__(self, drift, interpolant, *, eps=None):
+    def __init__(self, drift, interpolant, *, min_divisor=None, eps=None):
         self.drift = _check_field(drift, "drift")
         self.interpolant = _check_interpolant(interpolant, kind="one-sided")
-        self.eps = _check_eps(eps)
+        self.min_divisor = _check_min_divisor(min_divisor, eps, type(self).__name__)
 
     def _convert(self, x, times, column, c):
         I = self.interpolant
-        alpha = self._divisor(I.alpha(times), times, column, "alpha", self.eps,
-                              "Pass eps to clamp alpha from below, or use t < 1.")
+        alpha = self._divisor(I.alpha(times), times, column, "alpha", self.min_divisor,
+                              "Pass min_divisor to clamp alpha from below, or use t < 1.")
         beta, beta_dot = self._col(I.beta(times), column), self._col(I.beta_dot(times), column)
         wronskian = self._divisor(I.alpha_dot(times) * I.beta(times) - I.alpha(times) * I.beta_dot(times),
                                   times, column, "alpha_dot*beta - alpha*beta_dot", None,
@@ -581,22 +600,22 @@ class DriftFromScoreOneSided(Wrapper):
     r"""One-sided drift from the score: :math:`b = (\dot\beta x - \alpha(\dot\alpha\beta - \alpha\dot\beta) s) / \beta`.
 
     Inverse of :class:`ScoreFromDriftOneSided`. Divides by β (zero at t = 0) unless
-    ``eps`` clamps it from below.
+    ``min_divisor`` clamps it from below (``eps``: its deprecated name).
     """
 
     inputs = ("score",)
     parameter = "interpolant"
     output = "drift"
 
-    def __init__(self, score, interpolant, *, eps=None):
+    def __init__(self, score, interpolant, *, min_divisor=None, eps=None):
         self.score = _check_field(score, "score")
         self.interpolant = _check_interpolant(interpolant, kind="one-sided")
-        self.eps = _check_eps(eps)
+        self.min_divisor = _check_min_divisor(min_divisor, eps, type(self).__name__)
 
     def _convert(self, x, times, column, c):
         I = self.interpolant
-        beta = self._divisor(I.beta(times), times, column, "beta", self.eps,
-                             "Pass eps to clamp beta from below, or use t > 0.")
+        beta = self._divisor(I.beta(times), times, column, "beta", self.min_divisor,
+                             "Pass min_divisor to clamp beta from below, or use t > 0.")
         alpha = self._col(I.alpha(times), column)
         wronskian = self._col(I.alpha_dot(times) * I.beta(times) - I.alpha(times) * I.beta_dot(times), column)
         beta_dot = self._col(I.beta_dot(times), column)
@@ -657,10 +676,10 @@ class _AffinePathWrapper(Wrapper):
 
     source_name = "field"
 
-    def __init__(self, field, interpolant, *, eps=None):
+    def __init__(self, field, interpolant, *, min_divisor=None, eps=None):
         self.field = _check_field(field, self.source_name)
         self.interpolant = _check_interpolant(interpolant, zero_gamma=True)
-        self.eps = _check_eps(eps)
+        self.min_divisor = _check_min_divisor(min_divisor, eps, type(self).__name__)
 
     def _parts(self, x, times, column, c):
         I = self.interpolant
@@ -670,7 +689,7 @@ class _AffinePathWrapper(Wrapper):
 
 
 class DenoiserX0FromDenoiserX1(_AffinePathWrapper):
-    r""":math:`\hat x_0 = (x - \beta\hat x_1) / \alpha` (noise prediction from x1 prediction); α = 0 (t = 1) raises unless ``eps``."""
+    r""":math:`\hat x_0 = (x - \beta\hat x_1) / \alpha` (noise prediction from x1 prediction); α = 0 (t = 1) raises unless ``min_divisor`` (``eps``: its deprecated name)."""
 
     inputs = ("denoise_x1",)
     parameter = "interpolant"
@@ -680,12 +699,12 @@ class DenoiserX0FromDenoiserX1(_AffinePathWrapper):
 
     def _convert(self, x, times, column, c):
         k, x1_hat = self._parts(x, times, column, c)
-        alpha = self._divisor(self.interpolant.alpha(times), times, column, "alpha", self.eps, "Pass eps or use t < 1.")
+        alpha = self._divisor(self.interpolant.alpha(times), times, column, "alpha", self.min_divisor, "Pass min_divisor or use t < 1.")
         return (x - k["beta"] * x1_hat) / alpha
 
 
 class DenoiserX1FromDenoiserX0(_AffinePathWrapper):
-    r""":math:`\hat x_1 = (x - \alpha\hat x_0) / \beta` (x1 prediction from noise prediction); β = 0 (t = 0) raises unless ``eps``."""
+    r""":math:`\hat x_1 = (x - \alpha\hat x_0) / \beta` (x1 prediction from noise prediction); β = 0 (t = 0) raises unless ``min_divisor`` (``eps``: its deprecated name)."""
 
     inputs = ("denoise_x0",)
     parameter = "interpolant"
@@ -695,12 +714,12 @@ class DenoiserX1FromDenoiserX0(_AffinePathWrapper):
 
     def _convert(self, x, times, column, c):
         k, x0_hat = self._parts(x, times, column, c)
-        beta = self._divisor(self.interpolant.beta(times), times, column, "beta", self.eps, "Pass eps or use t > 0.")
+        beta = self._divisor(self.interpolant.beta(times), times, column, "beta", self.min_divisor, "Pass min_divisor or use t > 0.")
         return (x - k["alpha"] * x0_hat) / beta
 
 
 class VelocityFromDenoiserX1(_AffinePathWrapper):
-    r""":math:`v = \dot\alpha (x - \beta\hat x_1)/\alpha + \dot\beta\hat x_1` (velocity from x1 prediction); α = 0 raises unless ``eps``."""
+    r""":math:`v = \dot\alpha (x - \beta\hat x_1)/\alpha + \dot\beta\hat x_1` (velocity from x1 prediction); α = 0 raises unless ``min_divisor`` (``eps``: its deprecated name)."""
 
     inputs = ("denoise_x1",)
     parameter = "interpolant"
@@ -710,12 +729,12 @@ class VelocityFromDenoiserX1(_AffinePathWrapper):
 
     def _convert(self, x, times, column, c):
         k, x1_hat = self._parts(x, times, column, c)
-        alpha = self._divisor(self.interpolant.alpha(times), times, column, "alpha", self.eps, "Pass eps or use t < 1.")
+        alpha = self._divisor(self.interpolant.alpha(times), times, column, "alpha", self.min_divisor, "Pass min_divisor or use t < 1.")
         return k["alpha_dot"] * (x - k["beta"] * x1_hat) / alpha + k["beta_dot"] * x1_hat
 
 
 class VelocityFromDenoiserX0(_AffinePathWrapper):
-    r""":math:`v = \dot\alpha\hat x_0 + \dot\beta (x - \alpha\hat x_0)/\beta` (velocity from noise prediction); β = 0 raises unless ``eps``."""
+    r""":math:`v = \dot\alpha\hat x_0 + \dot\beta (x - \alpha\hat x_0)/\beta` (velocity from noise prediction); β = 0 raises unless ``min_divisor`` (``eps``: its deprecated name)."""
 
     inputs = ("denoise_x0",)
     parameter = "interpolant"
@@ -725,14 +744,14 @@ class VelocityFromDenoiserX0(_AffinePathWrapper):
 
     def _convert(self, x, times, column, c):
         k, x0_hat = self._parts(x, times, column, c)
-        beta = self._divisor(self.interpolant.beta(times), times, column, "beta", self.eps, "Pass eps or use t > 0.")
+        beta = self._divisor(self.interpolant.beta(times), times, column, "beta", self.min_divisor, "Pass min_divisor or use t > 0.")
         return k["alpha_dot"] * x0_hat + k["beta_dot"] * (x - k["alpha"] * x0_hat) / beta
 
 
 class _FromVelocity(_AffinePathWrapper):
     source_name = "velocity"
 
-    def __init__(self, field, interpolant):  # the divisor α̇β − αβ̇ changes sign: no eps clamp
+    def __init__(self, field, interpolant):  # the divisor α̇β − αβ̇ changes sign: no clamp
         super().__init__(field, interpolant)
 
     def _wronskian(self, times, column):

@@ -196,7 +196,7 @@ X = np.array([[0.5, -1.0], [1.0, 2.0], [0.0, 0.3]])
 
 @pytest.mark.parametrize("t", [0.0, 1.0, np.array([0.5, 1.0, 0.2])], ids=["t=0", "t=1", "t-array"])
 def test_score_from_noise_refuses_gamma_zero_without_eps(t):
-    with pytest.raises(ValueError, match=r"gamma is zero at t = \[(0\.0|1\.0)\].*Pass eps"):
+    with pytest.raises(ValueError, match=r"gamma is zero at t = \[(0\.0|1\.0)\].*Pass min_divisor"):
         W.ScoreFromNoise(learned, si_ref.BrownianGamma())(X, t)
 
 
@@ -319,8 +319,8 @@ BAD = [
     ("one-sided-with-two-sided", lambda: W.ScoreFromDriftOneSided(learned, TWO_SIDED), ValueError,
      ["needs a one-sided interpolant", "two-sided"]),
     ("one-sided-score-at-t-1", lambda: W.ScoreFromDenoiserX0OneSided(learned, ONE_SIDED)(X, 1.0), ValueError,
-     ["alpha is zero at t = [1.0]", "Pass eps"]),
-    ("tweedie-x1-at-t-0", lambda: W.DenoiserX1FromScore(learned, ONE_SIDED)(X, 0.0), ValueError, ["beta is zero at t = [0.0]", "pass eps"]),
+     ["alpha is zero at t = [1.0]", "Pass min_divisor"]),
+    ("tweedie-x1-at-t-0", lambda: W.DenoiserX1FromScore(learned, ONE_SIDED)(X, 0.0), ValueError, ["beta is zero at t = [0.0]", "pass min_divisor"]),
     ("tweedie-two-sided-without-base", lambda: W.DenoiserX0FromScore(learned, TWO_SIDED), ValueError, ["base is required for a two-sided interpolant"]),
     ("from-velocity-takes-no-eps", lambda: W.DenoiserX0FromVelocity(learned, ONE_SIDED, eps=0.1), TypeError, ["eps"]),
     ("wrapped-field-nan", lambda: W.NoiseFromScore(lambda x, t: np.full_like(x, np.nan), si_ref.BrownianGamma())(X, 0.5), ValueError,
@@ -333,7 +333,7 @@ BAD = [
     ("t-outside", lambda: W.NoiseFromScore(learned, si_ref.BrownianGamma())(X, -0.5), ValueError, ["t must lie in the closed interval [0, 1]"]),
     # issue 14: results beyond float64 are refused, not returned as inf/NaN
     ("eps-clamp-overflows", lambda: W.ScoreFromNoise(lambda x, t: np.full_like(x, 1e10), si_ref.BrownianGamma(), eps=1e-300)(X, np.array([0.5, 0.0, 0.5])),
-     ValueError, ["ScoreFromNoise overflows float64 at row 1 (t = 0.0)", "larger eps"]),
+     ValueError, ["ScoreFromNoise overflows float64 at row 1 (t = 0.0)", "larger min_divisor"]),
     ("wrapped-values-overflow", lambda: W.DriftFromVelocityScore(lambda x, t: np.full_like(x, 1.7e308), lambda x, t: np.full_like(x, -1e308),
                                                                  si_ref.BrownianGamma())(X, 0.2), ValueError,
      ["DriftFromVelocityScore overflows float64 at row 0 (t = 0.2)"]),
@@ -345,3 +345,21 @@ BAD = [
 @pytest.mark.parametrize("call, exception, fragments", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_wrapper_input_raises_a_message_naming_argument_and_fix(call, exception, fragments):
     assert_raises_naming(call, exception, fragments)
+
+
+def test_the_divisor_clamp_is_min_divisor_and_eps_stays_the_seeds_name_for_score_from_noise():
+    import warnings
+
+    from si_ref import _checks
+    t = np.array([0.0, 0.5])
+    schedule = si_ref.BrownianGamma()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # the seed's keyword never warns
+        seed = W.ScoreFromNoise(learned, schedule, eps=1e-3)(X[:2], t)
+    np.testing.assert_array_equal(W.ScoreFromNoise(learned, schedule, min_divisor=1e-3)(X[:2], t), seed)
+    with pytest.raises(TypeError, match="both min_divisor= and eps="):
+        W.ScoreFromNoise(learned, schedule, min_divisor=1e-3, eps=1e-3)
+    _checks._WARNED_ALIASES.discard(("ScoreFromDenoisers", "eps"))
+    with pytest.warns(DeprecationWarning, match="eps= is deprecated; use min_divisor="):
+        old = W.ScoreFromDenoisers(learned, learned, TWO_SIDED, eps=1e-3)
+    assert old.min_divisor == W.ScoreFromDenoisers(learned, learned, TWO_SIDED, min_divisor=1e-3).min_divisor == 1e-3

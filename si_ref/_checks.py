@@ -485,13 +485,20 @@ def as_levels(value, name: str, n: int | None = None, *, low=None, high=None, lo
     return out
 
 
-def call_model(model, who: str, x: np.ndarray, level, *, level_name: str = "t", c=None) -> np.ndarray:
+#: The advice of the samplers and likelihoods when a field returns NaN or inf.
+ENDPOINT_HINT = "If it is singular at an endpoint, integrate on a grid from t_min > 0 or to t_max < 1."
+
+
+def call_model(model, who: str, x: np.ndarray, level, *, level_name: str = "t", c=None, where: str = "",
+               hint: str = "") -> np.ndarray:
     """``model(x, level)`` (and ``c`` only when given) on copies, its output checked; a new float64 array.
 
-    The shared check of every user-supplied field, model, denoiser or network f(x, level):
-    ``x`` is a validated float64 array of shape (n, d) and ``level`` a validated time or noise
-    level (0-d, passed as a NumPy float64 scalar, or an array, passed as a copy), so the
-    caller's arrays are never modified whatever the model does.
+    The one check of every user-supplied field, model, denoiser or network f(x, level), used by the
+    samplers, wrappers, likelihoods, losses and the diffusion conventions: ``x`` is a validated
+    float64 array of shape (n, d) and ``level`` a validated time or noise level (0-d, passed as a
+    NumPy float64 scalar, or an array, passed as a copy), so the caller's arrays are never
+    modified whatever the model does. ``where`` (e.g. ``"step 3"``) and a scalar level are named
+    in every message; ``hint`` replaces the default advice for NaN or inf.
 
     Raises
     ------
@@ -504,14 +511,16 @@ def call_model(model, who: str, x: np.ndarray, level, *, level_name: str = "t", 
     level = np.asarray(level)
     args = (x.copy(), level[()] if level.ndim == 0 else level.copy())   # a scalar level stays a scalar
     out = np.asarray(model(*args) if c is None else model(*args, c))
+    context = ([f"{level_name} = {float(level)!r}"] if level.ndim == 0 else []) + ([where] if where else [])
+    at = f" (at {', '.join(context)})" if context else ""
     if out.shape != x.shape:
         raise ValueError(
-            f"{who} must return shape (n, d) = {x.shape}, the shape of its input x; received shape {out.shape}. "
+            f"{who} must return shape (n, d) = {x.shape}, the shape of its input x; received shape {out.shape}{at}. "
             f"Return one output row per input row."
         )
     if out.dtype.kind not in "iuf":
         raise TypeError(
-            f"{who} must return real numbers; received dtype {out.dtype}. Return a float array "
+            f"{who} must return real numbers; received dtype {out.dtype}{at}. Return a float array "
             f"(for complex values, take the real part explicitly)."
         )
     out = out.astype(np.float64)
@@ -519,9 +528,11 @@ def call_model(model, who: str, x: np.ndarray, level, *, level_name: str = "t", 
     if not finite.all():
         row = int(np.argmax(~finite))
         value = float(level.reshape(-1)[row if level.size == x.shape[0] else 0])
+        advice = hint or (f"Check the model at that {level_name}: a division by a level that is 0 there, or an "
+                          f"overflow.")
         raise ValueError(
-            f"{who} returned NaN or inf at {level_name} = {value!r} (row {row} of x). Check the model at that "
-            f"{level_name}: a division by a level that is 0 there, or an overflow."
+            f"{who} returned NaN or inf at {level_name} = {value!r} (row {row} of x{', ' + where if where else ''}). "
+            f"{advice}"
         )
     return out
 
@@ -544,4 +555,11 @@ def renamed_keyword(new_name: str, new_value, old_name: str, old_value, where: s
         warnings.warn(f"{where}: the keyword {old_name}= is deprecated; use {new_name}= (the same values).",
                       DeprecationWarning, stacklevel=3)
     return old_value
+
+
+def call_field(f, name: str, x: np.ndarray, t, c, step) -> np.ndarray:
+    """A field of the samplers and likelihoods at (x, t): :func:`call_model` naming the step (an int: "step k";
+    else its text, e.g. "solver call 7") and advising a grid away from a singular endpoint."""
+    where = f"step {step}" if isinstance(step, (int, np.integer)) else str(step).strip("()")
+    return call_model(f, f"the {name}", x, np.float64(t), c=c, where=where, hint=ENDPOINT_HINT)
 

@@ -53,6 +53,7 @@ from scipy.integrate import solve_ivp
 from ._checks import (
     as_bool,
     as_count,
+    call_field,
     as_points,
     as_real_scalar,
     as_time_scalar,
@@ -61,7 +62,7 @@ from ._checks import (
     nonnegative_of_time,
     solver_tolerances,
 )
-from .samplers import MAX_SOLVER_EVALUATIONS, _as_grid, _evaluate, budgeted, check_solver_method
+from .samplers import MAX_SOLVER_EVALUATIONS, _as_grid, budgeted, check_solver_method
 
 __all__ = ["ode_log_likelihood", "sde_log_likelihood", "LikelihoodEstimate", "hutchinson_divergence",
            "finite_difference_divergence"]
@@ -121,8 +122,8 @@ def finite_difference_divergence(field, x, t, *, step=1e-5, c=None):
     for i in range(x.shape[1]):
         shift = np.zeros(x.shape)
         shift[:, i] = h[:, 0]
-        plus = _evaluate(field, "field", x + shift, t, c, "divergence")
-        minus = _evaluate(field, "field", x - shift, t, c, "divergence")
+        plus = call_field(field, "field", x + shift, t, c, "divergence")
+        minus = call_field(field, "field", x - shift, t, c, "divergence")
         total += (plus[:, i] - minus[:, i]) / (2 * h[:, 0])
     return total
 
@@ -149,8 +150,8 @@ def hutchinson_divergence(field, x, t, probes, *, step=1e-5, c=None):
     h = _row_steps(x, step)
     estimates = []
     for xi in probes:
-        jvp = (_evaluate(field, "field", x + h * xi, t, c, "divergence")
-               - _evaluate(field, "field", x - h * xi, t, c, "divergence")) / (2 * h)
+        jvp = (call_field(field, "field", x + h * xi, t, c, "divergence")
+               - call_field(field, "field", x - h * xi, t, c, "divergence")) / (2 * h)
         estimates.append(np.sum(xi * jvp, axis=1))
     return np.mean(estimates, axis=0)
 
@@ -242,7 +243,7 @@ def ode_log_likelihood(drift, x, base_log_prob, *, divergence, t_start=1.0, t_en
 
     def rhs(t, state, call):
         y = state[:n * d].reshape(n, d)
-        b = _evaluate(drift, "drift", y, t, c, f"(solver call {call})")
+        b = call_field(drift, "drift", y, t, c, f"(solver call {call})")
         return np.concatenate([b.ravel(), div(y, t)])   # d/dt ∫ ∇·b = ∇·b
 
     start = np.concatenate([x.ravel(), np.zeros(n)])
@@ -334,8 +335,8 @@ def sde_log_likelihood(drift, score, eps, x, base_log_prob, *, divergence_drift,
         t, t_next = float(grid[step]), float(grid[step + 1])
         h = t - t_next                                             # > 0: the step in reversed time
         e = float(nonnegative_of_time(eps, np.asarray(t), "eps"))
-        b = _evaluate(drift, "drift", y, t, c, step)
-        s = _evaluate(score, "score", y, t, c, step)
+        b = call_field(drift, "drift", y, t, c, step)
+        s = call_field(score, "score", y, t, c, step)
         where = f"at step {step} (t = {t!r})"
         args = (y, t) if c is None else (y, t, c)
         div_b = _scalar_field(divergence_drift, "divergence_drift", args, y.shape[0], where)

@@ -37,6 +37,7 @@ from scipy.integrate import solve_ivp
 
 from ._checks import (
     as_count,
+    call_field,
     as_points,
     as_real_scalar,
     as_time_scalar,
@@ -106,23 +107,6 @@ def _as_grid(grid) -> np.ndarray:
 
 # --- fields and terms ---------------------------------------------------------------------------
 
-def _evaluate(f, name, x, t, c, step):
-    """Call a field at (x, t) and check its output: shape (n, d), finite."""
-    out = np.asarray(f(x, t) if c is None else f(x, t, c))
-    if out.dtype.kind not in "iuf" or out.shape != x.shape:
-        raise ValueError(
-            f"the {name} must return a real array of shape (n, d) = {x.shape}; at step {step} "
-            f"(t = {float(t)!r}) it returned dtype {out.dtype} and shape {out.shape}."
-        )
-    out = out.astype(np.float64, copy=False)
-    if not np.isfinite(out).all():
-        raise ValueError(
-            f"the {name} returned NaN or inf at step {step} (t = {float(t)!r}). If it is singular "
-            f"at an endpoint, integrate on a grid from t_min > 0 or to t_max < 1."
-        )
-    return out
-
-
 @dataclass(frozen=True)
 class SDETerm:
     r"""The SDEs :math:`dX = (b \pm \varepsilon(t) s)\,dt + \sqrt{2\varepsilon(t)}\,dW` with the marginals :math:`\rho_t`.
@@ -159,10 +143,10 @@ class SDETerm:
     def sde_drift(self, x, t, c, step, sign):
         """:math:`b + \\text{sign}\\,\\varepsilon s` at (x, t)."""
         eps = self.diffusion(t)
-        b = _evaluate(self.drift, "drift", x, t, c, step)
+        b = call_field(self.drift, "drift", x, t, c, step)
         if eps == 0.0:
             return b
-        return b + sign * eps * _evaluate(self.score, "score", x, t, c, step)
+        return b + sign * eps * call_field(self.score, "score", x, t, c, step)
 
 
 # --- ODE steppers ---------------------------------------------------------------------------------
@@ -278,7 +262,7 @@ class ExplicitRungeKutta:
             for a_ij, k_j in zip(a_row, stages):
                 if a_ij != 0.0:
                     x_stage = x_stage + (h * a_ij) * k_j
-            stages.append(_evaluate(field, "field", x_stage, _stage_time(t, t_next, c_i), c, step))
+            stages.append(call_field(field, "field", x_stage, _stage_time(t, t_next, c_i), c, step))
         return x + h * sum(b_i * k for b_i, k in zip(self.tableau.b, stages))
 
 
@@ -540,7 +524,7 @@ def integrate_reference(field, x_start, t_start, t_end, *, save_at=None, method=
     shape = x.shape
 
     def rhs(t, y, call):
-        return _evaluate(field, "field", y.reshape(shape), t, c, f"(solver call {call})").ravel()
+        return call_field(field, "field", y.reshape(shape), t, c, f"(solver call {call})").ravel()
 
     solution = solve_ivp(budgeted(rhs, max_evaluations, "integrate_reference"), (t_start, t_end), x.ravel(),
                          method=method, t_eval=times, rtol=rtol, atol=atol)

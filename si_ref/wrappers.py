@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (as_points, as_real_scalar, as_times, nonnegative_of_time, offending_times, renamed_keyword,
-                      time_column)
+from ._checks import (as_points, as_real_scalar, as_times, call_model, nonnegative_of_time, offending_times,
+                      renamed_keyword, time_column)
 from .distributions import Gaussian
 from .interpolants import Interpolant
 from .schedules import GammaSchedule
@@ -166,19 +166,8 @@ class Wrapper:
 
     @staticmethod
     def _field(field, name, x, t, c):
-        """Call a wrapped field with c only when given; check its output shape."""
-        args = (x.copy(), t[()] if t.ndim == 0 else t.copy())   # a scalar time stays a scalar
-        out = np.asarray(field(*args) if c is None else field(*args, c))
-        if out.shape != x.shape:
-            raise ValueError(
-                f"the wrapped {name} must return shape (n, d) = {x.shape}; received shape {out.shape}."
-            )
-        if out.dtype.kind not in "iuf":
-            raise TypeError(f"the wrapped {name} must return real numbers; received dtype {out.dtype}.")
-        out = out.astype(np.float64)
-        if not np.isfinite(out).all():
-            raise ValueError(f"the wrapped {name} returned NaN or inf (at t = {np.ravel(t)[:5].tolist()}).")
-        return out
+        """Call a wrapped field (with c only when given) through the shared check of user fields."""
+        return call_model(field, f"the wrapped {name}", x, t, c=c)
 
     @staticmethod
     def _divisor(values, times, column, what, min_divisor, fix):

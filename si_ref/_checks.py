@@ -531,7 +531,8 @@ def call_model(model, who: str, x: np.ndarray, level, *, level_name: str = "t", 
         advice = hint or (f"Check the model at that {level_name}: a division by a level that is 0 there, or an "
                           f"overflow.")
         raise ValueError(
-            f"{who} returned NaN or inf at {level_name} = {value!r} (row {row} of x{', ' + where if where else ''}). "
+            f"{who} returned NaN or inf at {level_name} = {value!r} (row {row} of x, {int((~finite).sum())} of "
+            f"{finite.size} rows{', ' + where if where else ''}). "
             f"{advice}"
         )
     return out

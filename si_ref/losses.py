@@ -40,7 +40,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._checks import as_bool, as_count, as_points, as_real_scalar, as_time_scalar, as_times, check_rng, enough_memory
+from ._checks import (as_bool, as_count, as_points, as_real_scalar, as_time_scalar, as_times, call_model, check_rng,
+                      enough_memory)
 from .interpolants import Interpolant
 
 __all__ = ["Batch", "LossEstimate", "FIELD_TARGETS", "sample_batch", "regression_target", "objective",
@@ -177,21 +178,9 @@ def regression_target(name: str, interpolant: Interpolant, batch: Batch, sign: f
 
 
 def _field_values(field, x, t):
-    """The field at (x, t) (given copies), checked like the samplers and wrappers check fields."""
-    out = np.asarray(field(x.copy(), t.copy()))
-    if out.dtype.kind not in "iuf":
-        raise TypeError(f"the field must return real numbers; received dtype {out.dtype}.")
-    if out.shape != x.shape:
-        raise ValueError(f"the field must return shape (n, d) = {x.shape}; received shape {out.shape}.")
-    out = out.astype(np.float64)
-    bad = ~np.isfinite(out).all(axis=1)
-    if bad.any():
-        raise ValueError(
-            f"the field returned NaN or inf at {int(bad.sum())} of {bad.size} samples (first at t = "
-            f"{float(t[np.argmax(bad)])!r}). If it is singular at an endpoint, draw times away from it "
-            f"(sample_batch with t_min > 0 or t_max < 1)."
-        )
-    return out
+    """The field at (x, t), through the shared check of user fields (:func:`si_ref._checks.call_model`)."""
+    return call_model(field, "the field", x, t, hint="If it is singular at an endpoint, draw times away from it "
+                                                     "(sample_batch with t_min > 0 or t_max < 1).")
 
 
 def _per_sample(name, field, interpolant, batch, antithetic, quadratic):

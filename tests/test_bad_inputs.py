@@ -120,7 +120,7 @@ CASES = [
                                                                                      si_ref.sample_batch(LINEAR, G2, G2, 4, RNG)), TypeError,
      ["interpolant must be an Interpolant", "BrownianGamma"]),
     ("fuzz-objective-nan-field", lambda: si_ref.objective("velocity", lambda x, t: x * np.nan, LINEAR, si_ref.sample_batch(LINEAR, G2, G2, 4, RNG)),
-     ValueError, ["the field returned NaN or inf at 4 of 4 samples"]),
+     ValueError, ["the field returned NaN or inf at", "4 of 4 rows"]),
     ("fuzz-runge-kutta-tableau-a-string", lambda: samplers.ExplicitRungeKutta("RK4"), TypeError,
      ["tableau must be a ButcherTableau", "'RK4'"]),
     ("fuzz-runge-kutta-b-longer-than-a", lambda: samplers.ExplicitRungeKutta(samplers.ButcherTableau("x", 2, ((),), (0.5, 0.5), (0.0, 1.0))),

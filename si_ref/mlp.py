@@ -42,10 +42,12 @@ multithreading costs more than it saves (on a busy 2-core machine it was
 1.7x slower per step, with stalls of milliseconds): set
 ``OPENBLAS_NUM_THREADS=1`` (or use ``threadpoolctl``) when training.
 
-Because of the buffers, the array returned by :meth:`MLP.forward` and the
-gradients returned by :meth:`MLP.backward` are overwritten by the next call;
-copy them to keep them. :class:`MLPField` (the user-facing field) returns
-fresh float64 arrays.
+The buffers stay internal: :meth:`MLP.forward`, :meth:`MLP.backward` and
+:meth:`MLP.gradients` return fresh arrays (the training loop uses the private
+buffer-returning passes ``_forward`` and ``_backward``); only the documented
+live arrays ``flat_parameters`` and ``flat_gradients`` (what the flat
+:class:`Adam` steps) are shared. :class:`MLPField` (the user-facing field)
+returns fresh float64 arrays.
 
 Randomness (initialisation, minibatch order) comes only from a
 ``numpy.random.Generator``: same seed, bit-identical weights and history.
@@ -59,6 +61,7 @@ import numpy as np
 
 from ._checks import (as_bool, as_points, as_real_scalar, as_times, check_rng, renamed_keyword, sample_weights,
                       time_column)
+from .adam import Adam
 from .progress import task
 from .threads import with_blas_threads
 
@@ -491,9 +494,9 @@ class MLP:
         Returns
         -------
         ndarray, shape (n, out_dim), the network's dtype
-            An internal buffer, overwritten by the next ``forward``: copy it to keep it.
-            This low-level method keeps the network's dtype (float32 when asked, for fast
-            training); the field :class:`MLPField` returns float64 like the rest of si_ref.
+            A new array. This low-level method keeps the network's dtype (float32 when
+            asked, for fast training); the field :class:`MLPField` returns float64 like the
+            rest of si_ref.
         """
         h = np.asarray(inputs)
         if h.dtype.kind != "f":
@@ -508,6 +511,10 @@ class MLP:
             )
         if h.dtype != self.dtype:
             h = h.astype(self.dtype)
+        return self._forward(h).copy()
+
+    def _forward(self, h: np.ndarray) -> np.ndarray:
+        """The forward pass on checked inputs of the network's dtype; returns the last layer's buffer."""
         for layer in self.layers:
             h = layer.forward(h)
         self._forward_shape = h.shape
@@ -525,8 +532,8 @@ class MLP:
         Returns
         -------
         list of ndarray
-            ``[dW_1, db_1, ..., dW_L, db_L]``, matching :meth:`parameters`
-            (internal buffers, overwritten by the next ``backward``).
+            ``[dW_1, db_1, ..., dW_L, db_L]``, matching :meth:`parameters` (new arrays; the live
+            ones are views into ``flat_gradients``).
 
         Raises
         ------
@@ -545,113 +552,17 @@ class MLP:
             )
         if g.dtype != self.dtype:
             g = g.astype(self.dtype)
-        for layer in reversed(self.layers):
-            g = layer.backward(g)
+        self._backward(g)
         return self.gradients()
 
+    def _backward(self, g: np.ndarray) -> None:
+        """The backward pass from checked output gradients; fills ``flat_gradients`` in place."""
+        for layer in reversed(self.layers):
+            g = layer.backward(g)
+
     def gradients(self) -> list[np.ndarray]:
-        """The gradients of the last :meth:`backward`, ``[dW_1, db_1, ..., dW_L, db_L]``."""
-        return [g for linear in self.linears for g in (linear.dW, linear.db)]
-
-
-# --- the optimiser ----------------------------------------------------------------------------
-
-class Adam:
-    r"""Adam (Kingma & Ba, arXiv:1412.6980, Algorithm 1), updating parameters in place.
-
-    At step k, for each parameter p with gradient g:
-
-    .. math::
-
-        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
-        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \qquad
-        p \leftarrow p - \text{lr}\,\frac{m / (1 - \beta_1^k)}{\sqrt{v / (1 - \beta_2^k)} + \epsilon}.
-
-    The update is computed in the equivalent form
-    :math:`p \leftarrow p - \text{lr}_k\, m / (\sqrt v + \hat\epsilon)` with
-    :math:`\text{lr}_k = \text{lr}\sqrt{1-\beta_2^k}/(1-\beta_1^k)` and
-    :math:`\hat\epsilon = \epsilon\sqrt{1-\beta_2^k}` (multiply numerator
-    and denominator by :math:`\sqrt{1-\beta_2^k}`), which needs one scratch
-    buffer per parameter and no per-step allocation.
-
-    Parameters
-    ----------
-    parameters : sequence of ndarray
-        Floating-point arrays, updated in place (e.g. :meth:`MLP.parameters`).
-    lr : float, default 1e-3
-        Step size, > 0.
-    beta1, beta2 : float, default 0.9, 0.999
-        Moment decay rates in [0, 1).
-    eps : float, default 1e-8
-        > 0.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For invalid hyperparameters or parameters that are not writable float arrays.
-    """
-
-    def __init__(self, parameters, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.parameters = list(parameters)
-        if not self.parameters:
-            raise ValueError("parameters must contain at least one array; received an empty sequence.")
-        for i, p in enumerate(self.parameters):
-            if not isinstance(p, np.ndarray) or p.dtype.kind != "f" or not p.flags.writeable:
-                raise TypeError(
-                    f"parameters[{i}] must be a writable floating-point ndarray (it is updated in place); "
-                    f"received {type(p).__name__}"
-                    + (f" of dtype {p.dtype}" if isinstance(p, np.ndarray) else "") + "."
-                )
-        self.lr = as_real_scalar(lr, "lr")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0; received lr={self.lr!r}. Pass e.g. lr=1e-3.")
-        self.beta1 = as_real_scalar(beta1, "beta1")
-        self.beta2 = as_real_scalar(beta2, "beta2")
-        for name, beta in (("beta1", self.beta1), ("beta2", self.beta2)):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{name} must lie in [0, 1); received {name}={beta!r}. Pass e.g. {name}=0.9.")
-        self.eps = as_real_scalar(eps, "eps")
-        if self.eps <= 0:
-            raise ValueError(f"eps must be > 0; received eps={self.eps!r}. Pass e.g. eps=1e-8.")
-        self.m = [np.zeros_like(p) for p in self.parameters]
-        self.v = [np.zeros_like(p) for p in self.parameters]
-        self._scratch = [np.empty_like(p) for p in self.parameters]
-        self.step_count = 0
-
-    def step(self, gradients) -> None:
-        """Apply one update from ``gradients`` (same shapes and dtypes as the parameters)."""
-        gradients = list(gradients)
-        if len(gradients) != len(self.parameters):
-            raise ValueError(
-                f"gradients must hold one array per parameter ({len(self.parameters)}); received "
-                f"{len(gradients)}."
-            )
-        for i, (p, g) in enumerate(zip(self.parameters, gradients)):
-            if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype != p.dtype:
-                got = f"shape {g.shape} and dtype {g.dtype}" if isinstance(g, np.ndarray) else type(g).__name__
-                raise ValueError(
-                    f"gradients[{i}] must have shape {p.shape} and dtype {p.dtype} like its parameter; "
-                    f"received {got}."
-                )
-        self.step_count += 1
-        k = self.step_count
-        # Python floats: they never upcast float32 arrays
-        lr_k = self.lr * np.sqrt(1.0 - self.beta2 ** k) / (1.0 - self.beta1 ** k)
-        eps_k = self.eps * np.sqrt(1.0 - self.beta2 ** k)
-        lr_k, eps_k = float(lr_k), float(eps_k)
-        for p, g, m, v, s in zip(self.parameters, gradients, self.m, self.v, self._scratch):
-            m *= self.beta1                              # m ← β1 m + (1 − β1) g
-            np.multiply(g, 1.0 - self.beta1, out=s)
-            m += s
-            v *= self.beta2                              # v ← β2 v + (1 − β2) g²
-            np.multiply(g, g, out=s)
-            s *= 1.0 - self.beta2
-            v += s
-            np.sqrt(v, out=s)                            # p ← p − lr_k m / (√v + ε̂)
-            s += eps_k
-            np.divide(m, s, out=s)
-            s *= lr_k
-            p -= s
+        """The gradients of the last :meth:`backward`, ``[dW_1, db_1, ..., dW_L, db_L]`` (new arrays)."""
+        return [g.copy() for linear in self.linears for g in (linear.dW, linear.db)]
 
 
 # --- the field --------------------------------------------------------------------------------
@@ -732,7 +643,7 @@ class MLPField:
     def _train_step(self, inputs, targets, weights, optimizer: Adam) -> float:
         r"""One Adam step on :math:`\frac1m \sum_i w_i \tfrac12 |f(\text{inputs}_i) - y_i|^2`; returns that loss."""
         m = inputs.shape[0]
-        outputs = self.network.forward(inputs)
+        outputs = self.network._forward(inputs)                         # inputs: checked, the network's dtype
         residual = _rows(self._buffers, "residual", m, self.dim, self.dtype)
         np.subtract(outputs, targets, out=residual)                     # r = f − y
         if weights is None:
@@ -741,7 +652,7 @@ class MLPField:
             loss = 0.5 * float(weights @ np.einsum("ij,ij->i", residual, residual)) / m
             residual *= weights[:, None]
         residual *= 1.0 / m                                             # ∂loss/∂f = w r / m
-        self.network.backward(residual)                                 # fills flat_gradients
+        self.network._backward(residual)                                # fills flat_gradients
         optimizer.step([self.network.flat_gradients])
         return loss
 
@@ -888,7 +799,7 @@ class MLPField:
         out = np.empty(x.shape)
         for start in range(0, x.shape[0], PREDICT_CHUNK):
             rows = slice(start, start + PREDICT_CHUNK)
-            out[rows] = self.network.forward(self._network_inputs(x[rows], times[rows]))
+            out[rows] = self.network._forward(self._network_inputs(x[rows], times[rows]))
         return out
 
     def __call__(self, x, t, c=None) -> np.ndarray:

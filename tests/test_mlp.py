@@ -534,3 +534,20 @@ def test_the_deprecated_weights_keyword_warns_once_and_fits_like_sample_weight()
     assert results[0][1] == [] and len(results[1][1]) == 1 and results[2][1] == []   # warned once
     assert "use sample_weight=" in results[1][1][0]
     np.testing.assert_array_equal(results[0][0], results[1][0])
+
+
+def test_public_passes_return_fresh_arrays_that_the_next_call_leaves_alone():
+    rng = np.random.default_rng(0)
+    net = MLP(3, 2, widths=(5,), rng=rng)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    out_a = net.forward(a)
+    kept = out_a.copy()
+    grads_a = net.backward(np.ones_like(out_a))
+    kept_grads = [g.copy() for g in grads_a]
+    net.forward(b)
+    net.backward(2.0 * np.ones_like(out_a))
+    np.testing.assert_array_equal(out_a, kept)                       # not overwritten by the next forward
+    for g, k in zip(grads_a, kept_grads):
+        np.testing.assert_array_equal(g, k)                          # nor by the next backward
+    assert not any(np.shares_memory(g, net.flat_gradients) for g in net.gradients())
+    assert not np.shares_memory(net.forward(a), net.forward(a))

@@ -118,11 +118,11 @@ def si_ref_step(net: MLP, optimizer: Adam, inputs: np.ndarray, targets: np.ndarr
     residual = np.empty_like(targets)
 
     def step() -> float:
-        outputs = net.forward(inputs)
+        outputs = net._forward(inputs)                               # the training loop's pass (no copy)
         np.subtract(outputs, targets, out=residual)                 # r = f − y
         loss = 0.5 * float(np.vdot(residual, residual)) / m
         np.multiply(residual, 1.0 / m, out=residual)                # ∂L/∂f = r / m
-        net.backward(residual)
+        net._backward(residual)
         optimizer.step([net.flat_gradients])
         return loss
 

@@ -535,6 +535,14 @@ def minibatch_ot_pairs(x0, x1) -> MinibatchPairs:
     ValueError
         For shapes other than (n, d), different shapes, NaN/inf, or a cost matrix (n², float64)
         that does not fit in memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from si_ref import minibatch_ot_pairs
+    >>> pairs = minibatch_ot_pairs(np.array([[0.0], [1.0]]), np.array([[1.1], [0.1]]))
+    >>> pairs.permutation.tolist(), pairs.x1.ravel().tolist()   # each x0 paired with its nearest x1
+    ([1, 0], [0.1, 1.1])
     """
     x0 = as_points(x0, "x0")
     x1 = as_points(x1, "x1")

@@ -247,6 +247,16 @@ def guide(conditional, unconditional, *, scale=None, weight=None) -> np.ndarray:
     ------
     TypeError, ValueError
         For non-real or non-finite arrays, mismatched shapes, or a bad strength.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from si_ref import guide
+    >>> conditional, unconditional = np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+    >>> guide(conditional, unconditional, weight=2.0)      # (1 + w) f_c − w f_u
+    array([[3., 6.]])
+    >>> guide(conditional, unconditional, scale=3.0)       # f_u + g (f_c − f_u), g = 1 + w
+    array([[3., 6.]])
     """
     strength = guidance_strength(scale=scale, weight=weight)
     values = []

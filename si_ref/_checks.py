@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -552,7 +553,6 @@ def renamed_keyword(new_name: str, new_value, old_name: str, old_value, where: s
                         f"{new_name}=.")
     if (where, old_name) not in _WARNED_ALIASES:
         _WARNED_ALIASES.add((where, old_name))
-        import warnings
         warnings.warn(f"{where}: the keyword {old_name}= is deprecated; use {new_name}= (the same values).",
                       DeprecationWarning, stacklevel=3)
     return old_value

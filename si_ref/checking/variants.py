@@ -24,7 +24,6 @@ import numpy as np
 from ..gaussian import GaussianCase
 from ..interpolants import Interpolant
 from ..schedules import GammaSchedule
-from .example import Example
 from .mistakes import explanation
 
 __all__ = ["Variant", "Fitted", "Mistake", "mistake", "negated", "scaled", "at_reversed", "on_swapped",

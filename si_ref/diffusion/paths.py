@@ -40,7 +40,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.optimize import brentq
 
-from .._checks import as_positive_real, as_real_scalar, as_times, scalar_or_array
+from .._checks import as_positive_real, as_times, scalar_or_array
 from ..interpolants import Interpolant
 from ..schedules import GammaSchedule, ZeroGamma
 
